@@ -12,9 +12,20 @@ type Message struct {
 	En string `json:"en"`
 }
 
-// msg builds a Message from two format strings that take the same arguments.
+// msg builds a Message from two format strings given the same arguments.
+// Each language uses the arguments it needs (the English text names a
+// province in English, the Chinese one in Chinese), so the unused ones that
+// fmt reports at the end are cut off.
 func msg(zh, en string, args ...any) Message {
-	return Message{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}
+	return Message{Zh: format(zh, args), En: format(en, args)}
+}
+
+func format(f string, args []any) string {
+	s := fmt.Sprintf(f, args...)
+	if i := strings.LastIndex(s, "%!(EXTRA "); i >= 0 && !strings.Contains(f, "%!(EXTRA ") {
+		s = s[:i]
+	}
+	return s
 }
 
 // Problem is one broken rule: a stable code that clients branch on and a
