@@ -538,3 +538,132 @@ func TestEveryProvinceHasConsistentRules(t *testing.T) {
 		t.Error("Shenzhen's 0755 is in Guangdong, Beijing's 010 is not")
 	}
 }
+
+func TestPrincipalCertificateTypes(t *testing.T) {
+	r := mustRules(t)
+	s := given(t, r, run(t, r, verifyEnterprise())...)
+	cases := []struct{ typ, number, code string }{
+		{"hk_macau_permit", "H12345678", ""},
+		{"hk_macau_permit", "X12345678", CodeCertificateNumber},
+		{"taiwan_permit", "12345678", ""},
+		{"taiwan_permit", "1234567", CodeCertificateNumber},
+		{"passport", "E12345678", ""},
+		{"passport", "e1", CodeCertificateNumber},
+		{"business_licence", "91440300MA5F12342Q", CodePrincipalCertificate},
+	}
+	for _, tc := range cases {
+		c := enterpriseEntity()
+		c.Entity.PrincipalIsLegalRep = true
+		c.Entity.Principal.CertificateType, c.Entity.Principal.CertificateNumber = tc.typ, tc.number
+		o := s.when(c)
+		if tc.code == "" {
+			o.thenTypes(TypeEntitySubmitted)
+			continue
+		}
+		path := "principal.certificateNumber"
+		if tc.code == CodePrincipalCertificate {
+			path = "principal.certificateType"
+		}
+		o.thenRejects(path + "=" + tc.code)
+	}
+}
+
+func TestIndividualPrincipalChangeResetsLiveness(t *testing.T) {
+	r := mustRules(t)
+	events := run(t, r, individualCommands()[:5]...)
+	f := Replay(events)
+	if f.Websites[0].Liveness.State != LivenessStatePassed {
+		t.Fatal("fixture did not pass liveness")
+	}
+	other := individualCommands()[1].(SubmitEntity).Entity
+	other.Principal.Mobile = "13700137000"
+	if g := Evolve(f, EntitySubmitted{Entity: other, At: at(time.Hour)}); g.Websites[0].Liveness.State != LivenessStatePassed {
+		t.Fatal("same person with a new mobile lost the liveness check")
+	}
+	other.Principal.CertificateNumber = residentID("11010119900101001")
+	if g := Evolve(f, EntitySubmitted{Entity: other, At: at(time.Hour)}); g.Websites[0].Liveness.State != LivenessStatePending {
+		t.Fatal("another person kept the liveness check")
+	}
+}
+
+func TestReadinessOfACompleteFiling(t *testing.T) {
+	r := mustRules(t)
+	cmds := enterpriseCommands()
+	f := Replay(run(t, r, cmds[:len(cmds)-1]...))
+	if problems := r.Readiness(f, at(time.Hour)); len(problems) != 0 {
+		t.Fatalf("a complete filing is not ready: %+v", problems)
+	}
+	f = Replay(run(t, r, cmds[:2]...))
+	if problems := r.Readiness(f, at(time.Hour)); len(problems) != 3 || problems[0].Code != CodeWebsiteMissing {
+		t.Fatalf("want the website step and two materials missing, got %+v", problems)
+	}
+}
+
+func TestHomepagePerDomainInShaanxi(t *testing.T) {
+	r := mustRules(t)
+	sn := VerifyType{FilingID: "f6", Account: "a6", Province: "61", City: "西安市", Nature: "enterprise",
+		CertificateType: "business_licence", CertificateNumber: creditCode("91610100MA6AAAAA0"),
+		Domains: []DomainInput{{Name: "example.com", Facts: goodDomainFacts(companyName)}}, Resource: goodInstance(), At: t0}
+	entity := enterpriseEntity()
+	entity.Entity.CertificateAddress, entity.Entity.MailingAddress = "陕西省西安市雁塔区长安路1号", "陕西省西安市雁塔区长安路1号"
+	entity.Entity.Principal.OfficePhone = "029-88886666"
+	entity.MobileProvince = "61"
+	s := given(t, r, run(t, r, sn, entity)...)
+	site := exampleWebsite()
+	site.Domains = append(site.Domains, DomainInput{Name: "example.net", Facts: goodDomainFacts(companyName)})
+	s.when(site).thenRejects("homepageUrls=" + CodeHomepagePerDomain)
+	site.HomepageURLs = append(site.HomepageURLs, "https://example.net/")
+	s.when(site).thenTypes(TypeWebsiteSubmitted)
+}
+
+func TestRegistrantMayBeThePrincipalUnlessTheProvinceSaysOrganisationOnly(t *testing.T) {
+	r := mustRules(t)
+	f := Replay(run(t, r, enterpriseCommands()[:2]...))
+	facts := goodDomainFacts("张三")
+	if !registrantMatches(&f, r.Province("44"), facts) {
+		t.Error("Guangdong: a domain registered to the principal should match")
+	}
+	if registrantMatches(&f, r.Province("35"), facts) {
+		t.Error("Fujian: only the organisation may hold the domain")
+	}
+	facts = goodDomainFacts("深圳市示例科技有限公司 ")
+	facts.RegistrantCertificateNumber = "91440300ma5f12342q"
+	if !registrantMatches(&f, r.Province("44"), facts) {
+		t.Error("case and spacing should not matter")
+	}
+	facts.RegistrantCertificateNumber = "91110108MA01ABCD5T"
+	if registrantMatches(&f, r.Province("44"), facts) {
+		t.Error("another certificate should not match")
+	}
+}
+
+func TestZhejiangBureauHasThirtyWorkingDays(t *testing.T) {
+	r := mustRules(t)
+	f := Filing{Status: StatusProviderApproved, Province: "33"}
+	events, err := r.Decide(f, SendToBureau{At: time.Date(2026, 3, 2, 9, 0, 0, 0, chinaZone)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due := events[0].(SentToBureau).DueAt; !due.Equal(time.Date(2026, 4, 14, 9, 0, 0, 0, chinaZone)) {
+		t.Fatalf("due %v; 30 working days from 2 March 2026 skip 清明 (4-6 April)", due)
+	}
+}
+
+func TestParseRulesReportsBrokenData(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := embeddedData.ReadFile("data/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	provinces := strings.Replace(string(read("provinces.json")), `"principal": "free"`, `"principal": "anyone"`, 1)
+	provinces = strings.Replace(provinces, `"areaCodes": ["010"]`, `"areaCodes": ["10-9"]`, 1)
+	_, err := ParseRules([]byte(provinces), read("catalog.json"), read("tlds.json"), read("holidays.json"))
+	if err == nil || !strings.Contains(err.Error(), "anyone") || !strings.Contains(err.Error(), "10-9") {
+		t.Fatalf("want both problems reported, got %v", err)
+	}
+	if _, err := ParseRules(read("provinces.json"), []byte("{"), read("tlds.json"), read("holidays.json")); err == nil {
+		t.Fatal("broken catalog accepted")
+	}
+}

@@ -34,11 +34,6 @@ func (s Status) Terminal() bool {
 	return s == StatusApproved || s == StatusAbandoned || s == StatusExpired
 }
 
-// editable reports whether the applicant may change the filing's data.
-func (s Status) editable() bool {
-	return s == StatusDraft || s == StatusProviderRejected || s == StatusBureauRejected
-}
-
 // Person is a principal (负责人): the entity's or a website's.
 type Person struct {
 	Name              string            `json:"name"`
