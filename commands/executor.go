@@ -1,0 +1,226 @@
+package commands
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/beian/beian/domain"
+	"github.com/beian/beian/infra/eventstore"
+	"github.com/google/uuid"
+)
+
+// namespace roots the UUIDv5 ids derived from idempotency keys.
+var namespace = uuid.MustParse("6f1c1f4e-2b1a-5c4e-9a55-6265069616e0")
+
+// maxAttempts bounds the load-decide-append loop under contention: each
+// round one writer wins, so it covers a burst of that many writers on one
+// filing, more than one applicant and a few reviewers produce.
+const maxAttempts = 10
+
+// Executor runs the load → decide → append cycle every handler shares.
+type Executor struct {
+	store eventstore.Store
+	rules *domain.Rules
+	clock Clock
+}
+
+// NewExecutor returns an Executor; it refuses nil dependencies.
+func NewExecutor(store eventstore.Store, rules *domain.Rules, clock Clock) *Executor {
+	if store == nil || rules == nil || clock == nil {
+		panic("commands.NewExecutor: nil dependency")
+	}
+	return &Executor{store: store, rules: rules, clock: clock}
+}
+
+// Rules returns the rules the executor decides with.
+func (x *Executor) Rules() *domain.Rules { return x.rules }
+
+// NewFilingID derives the id of the filing an account starts with an
+// idempotency key, so a retried VerifyType finds the same filing.
+func NewFilingID(account, key string) string {
+	return uuid.NewSHA1(namespace, []byte("filing\n"+account+"\n"+key)).String()
+}
+
+// Load folds a filing from its stream; ErrNotFound if it has no events.
+func (x *Executor) Load(ctx context.Context, filingID string) (domain.Filing, []eventstore.RecordedEvent, error) {
+	recorded, err := readStream(ctx, x.store, Stream(filingID))
+	if err != nil {
+		return domain.Filing{}, nil, err
+	}
+	var f domain.Filing
+	for _, r := range recorded {
+		e, err := domain.DecodeEvent(r.Type, r.Data)
+		if err != nil {
+			return domain.Filing{}, nil, fmt.Errorf("filing %s event %d: %w", filingID, r.Revision, err)
+		}
+		f = domain.Evolve(f, e)
+	}
+	return f, recorded, nil
+}
+
+// readStream reads a whole stream; a missing stream is an empty one.
+func readStream(ctx context.Context, store eventstore.Store, stream string) ([]eventstore.RecordedEvent, error) {
+	var all []eventstore.RecordedEvent
+	for {
+		page, err := store.ReadStream(ctx, stream, uint64(len(all)), 1000)
+		if errors.Is(err, eventstore.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 1000 {
+			return all, nil
+		}
+	}
+}
+
+// decideFunc builds the domain command from the filing as it stands and the
+// time. It may ask ports, and return the problems their answers show (an
+// unregistered domain); it runs again if the append has to be retried.
+type decideFunc func(ctx context.Context, f domain.Filing, now time.Time) (domain.Command, []domain.FieldError, error)
+
+// run executes one command on a filing. input is the command's input without
+// its Meta: its hash tells a retry from a reused key.
+func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string, input any, build decideFunc) (Result, error) {
+	if err := m.validate(); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if !mayRun(m.Actor.Role, name) {
+		return Result{}, &ForbiddenError{Command: name, Role: m.Actor.Role}
+	}
+	commandID := uuid.NewSHA1(namespace, []byte(m.Actor.Account+"\n"+name+"\n"+filingID+"\n"+m.IdempotencyKey))
+	inputHash, err := hashInput(input)
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	for range maxAttempts {
+		f, recorded, err := x.Load(ctx, filingID)
+		if err != nil {
+			return Result{}, err
+		}
+		if first, ok := earlierResult(recorded, commandID.String()); ok {
+			if first.Events[0].Metadata.CommandHash != inputHash {
+				return Result{}, &IdempotencyKeyReusedError{Command: name, Key: m.IdempotencyKey}
+			}
+			first.FilingID = filingID
+			return first, nil
+		}
+		if len(recorded) > 0 && m.Actor.Role == RoleApplicant && f.Account != m.Actor.Account {
+			return Result{}, fmt.Errorf("%s %s: %w", name, filingID, ErrNotFound) // another's filing does not exist for them
+		}
+		if len(recorded) == 0 && name != "VerifyType" {
+			return Result{}, fmt.Errorf("%s %s: %w", name, filingID, ErrNotFound)
+		}
+		cmd, problems, err := build(ctx, f, x.clock.Now())
+		if err != nil {
+			return Result{}, err
+		}
+		events, err := x.rules.Decide(f, cmd)
+		if err = mergeProblems(err, problems); err != nil {
+			return Result{}, err
+		}
+		data, err := x.eventData(events, commandID, inputHash, m)
+		if err != nil {
+			return Result{}, err
+		}
+		expected := eventstore.NoStream()
+		if len(recorded) > 0 {
+			expected = eventstore.Exact(recorded[len(recorded)-1].Revision)
+		}
+		res, err := x.store.Append(ctx, Stream(filingID), expected, data)
+		switch {
+		case errors.Is(err, eventstore.ErrConflict), errors.Is(err, eventstore.ErrDuplicateEventID):
+			// Someone else wrote first, or this very command did: look again
+			// after a short random pause, so racers do not collide in step.
+			time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond))))
+			continue
+		case err != nil:
+			return Result{}, err
+		}
+		return x.result(filingID, res, data), nil
+	}
+	return Result{}, fmt.Errorf("%s %s after %d attempts: %w", name, filingID, maxAttempts, ErrConflict)
+}
+
+// earlierResult finds the events a command appended before.
+func earlierResult(recorded []eventstore.RecordedEvent, commandID string) (Result, bool) {
+	var r Result
+	for _, e := range recorded {
+		if e.Metadata.CommandID == commandID {
+			r.Events = append(r.Events, e)
+			r.Revision, r.Position = e.Revision, e.Position
+		}
+	}
+	r.Repeated = len(r.Events) > 0
+	return r, r.Repeated
+}
+
+func (x *Executor) eventData(events []domain.Event, commandID uuid.UUID, inputHash string, m Meta) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		typ, data, err := domain.EncodeEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = eventstore.EventData{
+			ID:   uuid.NewSHA1(commandID, []byte(fmt.Sprint(i))).String(),
+			Type: typ, Data: data,
+			Metadata: eventstore.Metadata{
+				SchemaVersion: 1, ActorAccount: m.Actor.Account, ActorRole: m.Actor.Role,
+				CommandID: commandID.String(), CommandHash: inputHash,
+				CorrelationID: m.CorrelationID, CausationID: m.CausationID, OccurredAt: e.OccurredAt(),
+			},
+		}
+	}
+	return out, nil
+}
+
+// result describes a fresh append; positions of all but the last event
+// follow from the adapter's numbering and are left to readers.
+func (x *Executor) result(filingID string, res eventstore.AppendResult, data []eventstore.EventData) Result {
+	recorded := make([]eventstore.RecordedEvent, len(data))
+	first := res.Revision + 1 - uint64(len(data))
+	for i, d := range data {
+		recorded[i] = eventstore.RecordedEvent{EventData: d, Stream: Stream(filingID), Revision: first + uint64(i)}
+	}
+	recorded[len(recorded)-1].Position = res.Position
+	return Result{FilingID: filingID, Revision: res.Revision, Position: res.Position, Events: recorded}
+}
+
+func hashInput(input any) (string, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return "", fmt.Errorf("hash command input: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// mergeProblems joins what the ports found with the domain's verdict into one
+// validation error. A port's problem replaces the domain's at the same path:
+// "not registered" says more than the rules applied to empty facts.
+func mergeProblems(err error, problems []domain.FieldError) error {
+	if len(problems) == 0 {
+		return err
+	}
+	var ve *domain.ValidationError
+	switch {
+	case err == nil:
+		return &domain.ValidationError{Fields: problems}
+	case !errors.As(err, &ve):
+		return err
+	}
+	fields := slices.DeleteFunc(slices.Clone(ve.Fields), func(f domain.FieldError) bool {
+		return slices.ContainsFunc(problems, func(p domain.FieldError) bool { return p.Path == f.Path })
+	})
+	return &domain.ValidationError{Fields: append(problems, fields...)}
+}

@@ -1,0 +1,90 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/eventstore/eventstoretest"
+)
+
+func TestDurabilitySettings(t *testing.T) {
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var journal string
+	var sync int
+	if err := s.writeDB.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.writeDB.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if journal != "wal" || sync != 2 {
+		t.Fatalf("journal_mode=%s synchronous=%d; want wal and 2 (FULL)", journal, sync)
+	}
+}
+
+// TestPositionsAreGapFree: concurrent appends to many streams leave $all
+// numbered 1..n without a gap, and the head matches.
+func TestPositionsAreGapFree(t *testing.T) {
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range 32 {
+		wg.Go(func() {
+			for i := range 20 {
+				st := fmt.Sprintf("filing-%d-%d", w, i%3)
+				e1, e2 := eventstoretest.Event("t.v1", "a"), eventstoretest.Event("t.v1", "b")
+				if _, err := s.Append(ctx, st, eventstore.Any(), []eventstore.EventData{e1, e2}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	all, err := s.ReadAll(ctx, 0, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range all {
+		if e.Position != uint64(i+1) {
+			t.Fatalf("event %d at position %d", i, e.Position)
+		}
+	}
+	if head, _ := s.Head(ctx); len(all) != 32*20*2 || head != uint64(len(all)) {
+		t.Fatalf("%d events, head %d", len(all), head)
+	}
+}
+
+func TestClosedStoreRefusesAppends(t *testing.T) {
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = s.Append(context.Background(), "filing-x", eventstore.Any(), []eventstore.EventData{eventstoretest.Event("t.v1", "a")})
+	if err != eventstore.ErrClosed {
+		t.Fatalf("append after close: %v", err)
+	}
+	if s.Healthy() == nil {
+		t.Fatal("a closed store reports healthy")
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	err := Config{Synchronous: "OFF"}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "path") || !strings.Contains(err.Error(), "OFF") {
+		t.Fatalf("want both problems named, got %v", err)
+	}
+}
