@@ -138,9 +138,10 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 		}
 		res, err := x.store.Append(ctx, Stream(filingID), expected, data)
 		switch {
-		case errors.Is(err, eventstore.ErrConflict), errors.Is(err, eventstore.ErrDuplicateEventID):
-			// Someone else wrote first, or this very command did: look again
-			// after a short random pause, so racers do not collide in step.
+		case errors.Is(err, eventstore.ErrConflict):
+			// Someone else wrote first, or a copy of this very command did:
+			// look again after a short random pause, so racers do not
+			// collide in step.
 			time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond))))
 			continue
 		case err != nil:

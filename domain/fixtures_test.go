@@ -215,7 +215,7 @@ type outcome struct {
 func (s *scenario) when(c Command) outcome {
 	s.t.Helper()
 	events, err := s.rules.Decide(s.state, c)
-	checkMessages(s.t, err)
+	checkMessages(s.t, err, true)
 	return outcome{t: s.t, events: events, err: err}
 }
 
@@ -274,8 +274,9 @@ func (o outcome) thenInvalidState(status Status) {
 }
 
 // checkMessages: every field error names a code and says it in both
-// languages, with no formatting mistakes.
-func checkMessages(t *testing.T, err error) {
+// languages; strict also looks for fmt's marks of a formatting mistake,
+// which fuzzed input may contain on its own.
+func checkMessages(t *testing.T, err error, strict bool) {
 	t.Helper()
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
@@ -285,7 +286,7 @@ func checkMessages(t *testing.T, err error) {
 		if f.Code == "" || f.Message.Zh == "" || f.Message.En == "" {
 			t.Errorf("incomplete field error %+v", f)
 		}
-		if strings.Contains(f.Message.Zh, "%!") || strings.Contains(f.Message.En, "%!") {
+		if strict && (strings.Contains(f.Message.Zh, "%!") || strings.Contains(f.Message.En, "%!")) {
 			t.Errorf("bad message format in %+v", f)
 		}
 	}

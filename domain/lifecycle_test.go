@@ -72,7 +72,7 @@ func TestEveryCommandInEveryStatus(t *testing.T) {
 				case allowed && err != nil && !errors.As(err, &ve):
 					t.Fatalf("unexpected error type %T: %v", err, err)
 				}
-				checkMessages(t, err)
+				checkMessages(t, err, true)
 			})
 		}
 	}

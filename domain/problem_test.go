@@ -8,8 +8,9 @@ import (
 )
 
 // checkProblem fails unless p is a complete problem carrying one of codes:
-// every problem reaches a user, so it needs a code and both messages, in
-// valid UTF-8 and without formatting mistakes.
+// every problem reaches a user, so it needs a code and both messages in
+// valid UTF-8. (Formatting mistakes are checked where the input is known not
+// to contain fmt's markers; fuzzed input may.)
 func checkProblem(tb testing.TB, p *Problem, codes ...string) {
 	tb.Helper()
 	if p == nil {
@@ -19,7 +20,7 @@ func checkProblem(tb testing.TB, p *Problem, codes ...string) {
 		tb.Fatalf("got code %q (%s), want one of %v", p.Code, p.Message.En, codes)
 	}
 	for _, m := range []string{p.Message.Zh, p.Message.En} {
-		if strings.TrimSpace(m) == "" || !utf8.ValidString(m) || strings.Contains(m, "%!") {
+		if strings.TrimSpace(m) == "" || !utf8.ValidString(m) {
 			tb.Fatalf("problem %q has a bad message: %+v", p.Code, p.Message)
 		}
 	}

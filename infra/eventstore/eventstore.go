@@ -17,9 +17,11 @@ import (
 // Store is the event-store port.
 type Store interface {
 	// Append writes events to the end of a stream if its revision is what the
-	// caller expects. Appending events whose ids are already stored, in the
-	// same order at the head of the same stream, is a no-op that returns the
-	// original result: a retried append cannot write twice.
+	// caller expects. If the stream already holds the same event ids, in
+	// order, right after the expected revision (NoStream or Exact), the
+	// append is a retry: it writes nothing and returns the original result.
+	// Event ids are the caller's to keep unique (they derive from idempotency
+	// keys); adapters do not index them across streams.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
 	// ReadStream returns up to limit events of a stream with revision >= from,
 	// oldest first, or a *NotFoundError if the stream has no events.
@@ -149,9 +151,8 @@ func (e ExpectedRevision) Matches(current int64) bool {
 var (
 	ErrConflict = errors.New("wrong expected revision")
 	ErrNotFound = errors.New("stream not found")
-	// ErrDuplicateEventID: an event id is stored already, but not as the head
-	// of this stream in this order, so the append is not a retry.
-	ErrDuplicateEventID = errors.New("event id already used")
+	// ErrDuplicateEventID: one append carries the same event id twice.
+	ErrDuplicateEventID = errors.New("event id repeated")
 	// ErrClosed is returned once the store is closed.
 	ErrClosed = errors.New("event store closed")
 )

@@ -25,9 +25,9 @@ type appendReply struct {
 	err    error
 }
 
-// Append queues the append for the writer and waits for its commit. If ctx
-// ends while waiting, the append may still commit: a retry with the same
-// event ids then returns its result.
+// Append queues the append and waits for its commit. If ctx ends while
+// waiting, the append may still commit: a retry with the same event ids
+// then returns its result.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.CheckAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -51,13 +51,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, &eventstore.Error{Op: "append", Stream: stream, Revision: -1, Err: err}
 	}
 	s.inFlight.Add(1)
+	s.pending = append(s.pending, req)
 	s.mu.Unlock()
 	defer s.inFlight.Done()
-	select {
-	case s.requests <- req:
-	case <-ctx.Done():
-		return eventstore.AppendResult{}, ctx.Err()
-	}
+	s.lead()
 	select {
 	case r := <-req.reply:
 		return r.result, r.err
@@ -66,28 +63,30 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 }
 
-// writeLoop is the single writer: it takes the appends waiting at that
-// moment and commits them in one transaction, one fsync for all.
-func (s *Store) writeLoop() {
-	defer close(s.done)
-	for {
-		var first *appendRequest
-		select {
-		case first = <-s.requests:
-		case <-s.stop:
-			return
-		}
-		batch := []*appendRequest{first}
-	drain:
-		for len(batch) < s.cfg.MaxBatch {
-			select {
-			case r := <-s.requests:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+// lead is group commit without a writer goroutine: an append that finds no
+// commit running becomes the writer and commits every append waiting at that
+// moment; one that finds a commit running leaves its request to the next
+// batch. Whoever commits hands the next batch to a new goroutine, so no
+// caller waits for more than its own batch, and a lone writer pays for no
+// goroutine hand-off at all.
+func (s *Store) lead() {
+	if !s.writing.TryLock() {
+		return // the running commit's successor will take this request
+	}
+	s.mu.Lock()
+	batch := s.pending[:min(len(s.pending), s.cfg.MaxBatch)]
+	s.pending = s.pending[len(batch):]
+	s.mu.Unlock()
+	if len(batch) > 0 {
 		s.commit(batch)
+	}
+	s.writing.Unlock()
+	// Requests queued while this commit ran found the lock taken and left.
+	s.mu.Lock()
+	more := len(s.pending) > 0
+	s.mu.Unlock()
+	if more {
+		go s.lead()
 	}
 }
 
@@ -97,14 +96,14 @@ func (s *Store) writeLoop() {
 func (s *Store) commit(batch []*appendRequest) {
 	replies := make([]appendReply, len(batch))
 	startPos := s.nextPos
-	tx, err := s.writeDB.Begin()
+	_, err := s.beginStmt.Exec()
 	if err == nil {
 		for i, req := range batch {
 			if req.ctx.Err() != nil {
 				replies[i].err = req.ctx.Err() // the caller gave up before the write: write nothing
 				continue
 			}
-			replies[i] = s.appendInTx(tx, req)
+			replies[i] = s.appendInTx(req)
 			if isStorageError(replies[i].err) {
 				err = replies[i].err
 				break
@@ -112,12 +111,14 @@ func (s *Store) commit(batch []*appendRequest) {
 		}
 	}
 	if err == nil {
-		err = tx.Commit()
-	} else if tx != nil {
-		_ = tx.Rollback()
+		_, err = s.commitStmt.Exec()
+	}
+	if err != nil {
+		_, _ = s.rollbackStmt.Exec() // fails harmlessly when BEGIN did, or COMMIT ended the transaction
 	}
 	if err != nil {
 		s.nextPos = startPos
+		s.heads.clear()
 		s.fail(err)
 		for _, req := range batch {
 			req.reply <- appendReply{err: &eventstore.Error{Op: "append", Stream: req.stream, Revision: -1, Err: err}}
@@ -135,13 +136,17 @@ func (s *Store) commit(batch []*appendRequest) {
 }
 
 // fail records a write error. A full disk is reported and the store keeps
-// going (the next append may find space again); any other storage error
-// may mean the file and the acknowledgements no longer agree, so the store
-// stops accepting writes.
+// going (the next append may find space again); a constraint violation means
+// the writer's head cache was wrong, which the cleared cache mends; any other
+// storage error may mean the file and the acknowledgements no longer agree,
+// so the store stops accepting writes.
 func (s *Store) fail(err error) {
-	var se interface{ Code() int }
-	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_FULL:
 		s.cfg.Logger.Error("event store: disk full, append refused", "err", err)
+		return
+	case sqlite3.SQLITE_CONSTRAINT:
+		s.cfg.Logger.Error("event store: stale stream head, batch refused", "err", err)
 		return
 	}
 	s.cfg.Logger.Error("event store: write failed, refusing further appends", "err", err)
@@ -150,36 +155,41 @@ func (s *Store) fail(err error) {
 	s.mu.Unlock()
 }
 
-// isStorageError tells errors of the database from refusals of one append.
-func isStorageError(err error) bool {
-	if err == nil {
-		return false
+func sqliteCode(err error) int {
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
 	}
-	var conflict *eventstore.ConflictError
-	return !errors.As(err, &conflict) && !errors.Is(err, eventstore.ErrDuplicateEventID)
+	return 0
 }
 
-func (s *Store) appendInTx(tx *sql.Tx, req *appendRequest) appendReply {
-	if r, done, err := s.idempotentResult(tx, req); done || err != nil {
-		return appendReply{result: r, err: err}
-	}
-	var current sql.NullInt64
-	if err := tx.QueryRow(`SELECT MAX(revision) FROM events WHERE stream = ?`, req.stream).Scan(&current); err != nil {
-		return appendReply{err: err}
-	}
-	cur := int64(-1)
-	if current.Valid {
-		cur = current.Int64
-	}
-	if !req.expected.Matches(cur) {
-		return appendReply{err: &eventstore.ConflictError{Op: "append", Stream: req.stream, Expected: req.expected, Actual: cur}}
-	}
-	now := s.cfg.Now().UnixNano()
-	stmt, err := tx.Prepare(`INSERT INTO events (position, stream, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+// isStorageError tells errors of the database from refusals of one append.
+func isStorageError(err error) bool {
+	var conflict *eventstore.ConflictError
+	return err != nil && !errors.As(err, &conflict)
+}
+
+// appendInTx writes one append inside the batch's transaction: one INSERT
+// per event, the stream's head coming from a cache the single writer keeps.
+func (s *Store) appendInTx(req *appendRequest) appendReply {
+	cur, err := s.streamHead(req.stream)
 	if err != nil {
 		return appendReply{err: err}
 	}
-	defer stmt.Close()
+	if !req.expected.Matches(cur) {
+		if rev, exact := req.expected.Revision(); exact || req.expected.IsNoStream() {
+			from := uint64(0)
+			if exact {
+				from = rev + 1
+			}
+			if r, retry, err := s.retryResult(req, from); retry || err != nil {
+				return appendReply{result: r, err: err}
+			}
+		}
+		return appendReply{err: &eventstore.ConflictError{Op: "append", Stream: req.stream, Expected: req.expected, Actual: cur}}
+	}
+	stmt := s.insertStmt
+	now := s.cfg.Now().UnixNano()
 	var result eventstore.AppendResult
 	for i, e := range req.events {
 		rev := cur + 1 + int64(i)
@@ -189,40 +199,15 @@ func (s *Store) appendInTx(tx *sql.Tx, req *appendRequest) appendReply {
 		result = eventstore.AppendResult{Revision: uint64(rev), Position: s.nextPos}
 		s.nextPos++
 	}
+	s.heads.set(req.stream, int64(result.Revision))
 	return appendReply{result: result}
 }
 
-// idempotentResult finds whether the append's events are stored already.
-// The same ids in the same order at consecutive revisions of the same stream
-// are a retry: the original result is returned and nothing is written. Any
-// other use of a stored id is an error.
-func (s *Store) idempotentResult(tx *sql.Tx, req *appendRequest) (eventstore.AppendResult, bool, error) {
-	var stream string
-	var revision, position int64
-	err := tx.QueryRow(`SELECT stream, revision, position FROM events WHERE event_id = ?`, req.events[0].ID).Scan(&stream, &revision, &position)
-	if errors.Is(err, sql.ErrNoRows) {
-		for _, e := range req.events[1:] {
-			var n int
-			if err := tx.QueryRow(`SELECT COUNT(*) FROM events WHERE event_id = ?`, e.ID).Scan(&n); err != nil {
-				return eventstore.AppendResult{}, false, err
-			}
-			if n > 0 {
-				return eventstore.AppendResult{}, false, &eventstore.Error{Op: "append", Stream: req.stream, Revision: -1,
-					Err: fmt.Errorf("event %s: %w", e.ID, eventstore.ErrDuplicateEventID)}
-			}
-		}
-		return eventstore.AppendResult{}, false, nil
-	}
-	if err != nil {
-		return eventstore.AppendResult{}, false, err
-	}
-	mismatch := &eventstore.Error{Op: "append", Stream: req.stream, Revision: revision,
-		Err: fmt.Errorf("event %s is stored in %s@%d with other events: %w", req.events[0].ID, stream, revision, eventstore.ErrDuplicateEventID)}
-	if stream != req.stream {
-		return eventstore.AppendResult{}, false, mismatch
-	}
-	rows, err := tx.Query(`SELECT event_id, revision, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
-		stream, revision, len(req.events))
+// retryResult recognises a retried append: the stream already holds the
+// same event ids, in order, right after the revision the append expected.
+// It returns the original result and writes nothing.
+func (s *Store) retryResult(req *appendRequest, from uint64) (eventstore.AppendResult, bool, error) {
+	rows, err := s.tailStmt.Query(req.stream, int64(from), len(req.events))
 	if err != nil {
 		return eventstore.AppendResult{}, false, err
 	}
@@ -236,7 +221,7 @@ func (s *Store) idempotentResult(tx *sql.Tx, req *appendRequest) (eventstore.App
 			return eventstore.AppendResult{}, false, err
 		}
 		if id != req.events[n].ID {
-			return eventstore.AppendResult{}, false, mismatch
+			return eventstore.AppendResult{}, false, rows.Err()
 		}
 		last = eventstore.AppendResult{Revision: uint64(rev), Position: uint64(pos)}
 		n++
@@ -244,8 +229,45 @@ func (s *Store) idempotentResult(tx *sql.Tx, req *appendRequest) (eventstore.App
 	if err := rows.Err(); err != nil {
 		return eventstore.AppendResult{}, false, err
 	}
-	if n != len(req.events) {
-		return eventstore.AppendResult{}, false, mismatch
-	}
-	return last, true, nil
+	return last, n == len(req.events), nil
 }
+
+// streamHead returns the stream's last revision, -1 for none.
+func (s *Store) streamHead(stream string) (int64, error) {
+	if rev, ok := s.heads.get(stream); ok {
+		return rev, nil
+	}
+	var current sql.NullInt64
+	if err := s.headStmt.QueryRow(stream).Scan(&current); err != nil {
+		return 0, err
+	}
+	rev := int64(-1)
+	if current.Valid {
+		rev = current.Int64
+	}
+	s.heads.set(stream, rev)
+	return rev, nil
+}
+
+// headCache remembers streams' last revisions for the writer, the only
+// process that changes them. It is cleared when full (cheap, and a miss
+// costs one indexed query) and after a failed batch, whose revisions never
+// happened.
+type headCache struct {
+	m   map[string]int64
+	max int
+}
+
+func (c *headCache) get(stream string) (int64, bool) {
+	rev, ok := c.m[stream]
+	return rev, ok
+}
+
+func (c *headCache) set(stream string, rev int64) {
+	if c.m == nil || len(c.m) >= c.max {
+		c.m = make(map[string]int64, c.max/4)
+	}
+	c.m[stream] = rev
+}
+
+func (c *headCache) clear() { c.m = nil }

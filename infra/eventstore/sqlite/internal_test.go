@@ -20,10 +20,10 @@ func TestDurabilitySettings(t *testing.T) {
 	defer s.Close()
 	var journal string
 	var sync int
-	if err := s.writeDB.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil {
+	if err := s.wconn.QueryRowContext(context.Background(), `PRAGMA journal_mode`).Scan(&journal); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.writeDB.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+	if err := s.wconn.QueryRowContext(context.Background(), `PRAGMA synchronous`).Scan(&sync); err != nil {
 		t.Fatal(err)
 	}
 	if journal != "wal" || sync != 2 {
