@@ -78,7 +78,10 @@ type Store struct {
 	// a quarter of an append's CPU time. There is deliberately no index on
 	// event_id: random ids made every commit write a page per event, and
 	// retries are recognised by the stream instead.
-	beginStmt, commitStmt, rollbackStmt, headStmt, tailStmt, insertStmt *sql.Stmt
+	beginStmt, commitStmt, rollbackStmt, headStmt, tailStmt *sql.Stmt
+	inserts                                                 map[int]*sql.Stmt // by number of rows
+	rows                                                    []any             // values of the rows the batch has yet to insert
+	rowStreams                                              map[string]bool   // streams with queued rows
 	// Statements of the readers.
 	readStreamStmt, readAllStmt, existsStmt *sql.Stmt
 
@@ -181,7 +184,7 @@ func (s *Store) prepare() error {
 	s.rollbackStmt = prep(conn, `ROLLBACK`)
 	s.headStmt = prep(conn, `SELECT MAX(revision) FROM events WHERE stream = ?`)
 	s.tailStmt = prep(conn, `SELECT event_id, revision, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
-	s.insertStmt = prep(conn, `INSERT INTO events (position, stream, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.inserts = map[int]*sql.Stmt{}
 	s.readStreamStmt = prep(s.readDB, `SELECT `+columns+` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
 	s.readAllStmt = prep(s.readDB, `SELECT `+columns+` FROM events WHERE position >= ? ORDER BY position LIMIT ?`)
 	s.existsStmt = prep(s.readDB, `SELECT EXISTS (SELECT 1 FROM events WHERE stream = ?)`)
