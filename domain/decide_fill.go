@@ -110,7 +110,7 @@ func (r *Rules) submitWebsite(f *Filing, c SubmitWebsite) ([]Event, error) {
 	case id == "" && f.Resource.Kind == ResourceAuthorizationCode && len(f.Websites) > 0:
 		ps.addf("websiteId", CodeAuthCodeOneWebsite, "一个备案授权码只能用于一个网站", "an authorization code covers one website")
 	case id == "":
-		id = "w" + strconv.Itoa(max(f.nextWebsite, 1))
+		id = "w" + strconv.Itoa(max(f.NextWebsite, 1))
 	}
 	domains := r.checkDomains(&ps, "domains", c.Domains, domainContext{
 		province: p, individual: kind == KindIndividual, certificateNumber: f.CertificateNumber, resource: f.Resource, at: c.At,

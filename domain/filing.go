@@ -43,7 +43,7 @@ type Filing struct {
 	IdleSince     time.Time // when the filing last waited on, or heard from, the applicant
 	RemindersSent []int     // idle reminders sent since IdleSince
 
-	nextWebsite int
+	NextWebsite int // number of the next website's id; ids are never reused
 }
 
 // WebsiteState is a website with its principal and liveness check.
@@ -180,7 +180,7 @@ func (f *Filing) apply(e Event) {
 			Province: e.Province, City: e.City, District: e.District, Nature: e.Nature,
 			CertificateType: e.CertificateType, CertificateNumber: e.CertificateNumber,
 			Domains: e.Domains, Resource: e.Resource, RulesVersion: e.RulesVersion,
-			CreatedAt: e.At, UpdatedAt: e.At, nextWebsite: 1,
+			CreatedAt: e.At, UpdatedAt: e.At, NextWebsite: 1,
 		}
 		f.touch(e.At)
 	case EntitySubmitted:
@@ -195,8 +195,8 @@ func (f *Filing) apply(e Event) {
 			w.Website = e.Website
 		} else {
 			f.Websites = append(f.Websites, WebsiteState{Website: e.Website, Liveness: Liveness{State: LivenessStatePending}})
-			if n := websiteNumber(e.Website.ID); n >= f.nextWebsite {
-				f.nextWebsite = n + 1
+			if n := websiteNumber(e.Website.ID); n >= f.NextWebsite {
+				f.NextWebsite = n + 1
 			}
 		}
 		f.dropOrphanMaterials()
