@@ -112,6 +112,13 @@ type SMSPlatform interface {
 	SendCodes(ctx context.Context, filingID string, mobiles []string) (map[string]string, error)
 }
 
+// The refusals of BlobStore.Put.
+var (
+	ErrBlobTooLarge = errors.New("file too large")
+	ErrBlobType     = errors.New("only JPEG, PNG and PDF files are accepted")
+	ErrBlobEmpty    = errors.New("empty file")
+)
+
 // BlobStore keeps uploaded materials, content-addressed by SHA-256.
 type BlobStore interface {
 	// Put stores the content if it is an accepted type within the size limit.

@@ -298,6 +298,39 @@ func (f *Filing) apply(e Event) {
 	}
 }
 
+// StatusAfter returns the status an event moves a filing to, and false for
+// events that leave the status as it is. Read models that track only the
+// status use it instead of folding the whole filing.
+func StatusAfter(e Event) (Status, bool) {
+	switch e.(type) {
+	case TypeVerified, Withdrawn:
+		return StatusDraft, true
+	case SubmittedForReview:
+		return StatusSubmitted, true
+	case Abandoned:
+		return StatusAbandoned, true
+	case InitialReviewApproved:
+		return StatusProviderApproved, true
+	case InitialReviewRejected:
+		return StatusProviderRejected, true
+	case SentToBureau:
+		return StatusSentToBureau, true
+	case SMSVerificationRequested:
+		return StatusSMSPending, true
+	case SMSVerificationCompleted:
+		return StatusBureauReview, true
+	case SMSVerificationFailed:
+		return StatusReturnedToProvider, true
+	case BureauApproved:
+		return StatusApproved, true
+	case BureauRejected:
+		return StatusBureauRejected, true
+	case Expired:
+		return StatusExpired, true
+	}
+	return "", false
+}
+
 // touch restarts the idle clock: the applicant acted, or the filing came
 // back to them.
 func (f *Filing) touch(at time.Time) {

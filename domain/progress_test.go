@@ -91,3 +91,19 @@ func TestFilingStateSurvivesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAfterAgreesWithEvolve: StatusAfter says what Evolve does.
+func TestStatusAfterAgreesWithEvolve(t *testing.T) {
+	r := mustRules(t)
+	for _, commands := range stages() {
+		var f Filing
+		for _, e := range run(t, r, commands...) {
+			before := f.Status
+			f = Evolve(f, e)
+			status, changes := StatusAfter(e)
+			if changes && f.Status != status || !changes && f.Status != before {
+				t.Fatalf("%s: Evolve gives %s, StatusAfter %s/%v", e.EventType(), f.Status, status, changes)
+			}
+		}
+	}
+}

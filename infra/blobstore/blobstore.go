@@ -22,13 +22,6 @@ import (
 // Accepted content types.
 var accepted = [...]string{"image/jpeg", "image/png", "application/pdf"}
 
-// ErrTooLarge and ErrContentType refuse an upload.
-var (
-	ErrTooLarge    = errors.New("file too large")
-	ErrContentType = errors.New("only JPEG, PNG and PDF files are accepted")
-	ErrEmpty       = errors.New("empty file")
-)
-
 // Store is a directory of blobs.
 type Store struct {
 	dir     string
@@ -64,15 +57,15 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (commands.BlobInfo, error)
 	case err != nil:
 		return commands.BlobInfo{}, fmt.Errorf("blobstore: read upload: %w", err)
 	case n == 0:
-		return commands.BlobInfo{}, ErrEmpty
+		return commands.BlobInfo{}, commands.ErrBlobEmpty
 	case n > s.maxSize:
-		return commands.BlobInfo{}, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, s.maxSize)
+		return commands.BlobInfo{}, fmt.Errorf("%w: limit %d bytes", commands.ErrBlobTooLarge, s.maxSize)
 	case ctx.Err() != nil:
 		return commands.BlobInfo{}, ctx.Err()
 	}
 	contentType := http.DetectContentType(head.b)
 	if !slices.Contains(accepted[:], contentType) {
-		return commands.BlobInfo{}, fmt.Errorf("%w (got %s)", ErrContentType, contentType)
+		return commands.BlobInfo{}, fmt.Errorf("%w (got %s)", commands.ErrBlobType, contentType)
 	}
 	if err := tmp.Sync(); err != nil {
 		return commands.BlobInfo{}, fmt.Errorf("blobstore: sync: %w", err)

@@ -55,16 +55,16 @@ func TestPutStatOpen(t *testing.T) {
 func TestPutRefuses(t *testing.T) {
 	s, _ := New(t.TempDir(), 64)
 	ctx := context.Background()
-	if _, err := s.Put(ctx, bytes.NewReader([]byte("GIF89a......"))); !errors.Is(err, ErrContentType) {
+	if _, err := s.Put(ctx, bytes.NewReader([]byte("GIF89a......"))); !errors.Is(err, commands.ErrBlobType) {
 		t.Fatalf("gif: %v", err)
 	}
-	if _, err := s.Put(ctx, bytes.NewReader([]byte("<html><script>alert(1)</script>"))); !errors.Is(err, ErrContentType) {
+	if _, err := s.Put(ctx, bytes.NewReader([]byte("<html><script>alert(1)</script>"))); !errors.Is(err, commands.ErrBlobType) {
 		t.Fatalf("html named .png would pass by name: %v", err)
 	}
-	if _, err := s.Put(ctx, bytes.NewReader(append(pngHeader, make([]byte, 100)...))); !errors.Is(err, ErrTooLarge) {
+	if _, err := s.Put(ctx, bytes.NewReader(append(pngHeader, make([]byte, 100)...))); !errors.Is(err, commands.ErrBlobTooLarge) {
 		t.Fatalf("too large: %v", err)
 	}
-	if _, err := s.Put(ctx, bytes.NewReader(nil)); !errors.Is(err, ErrEmpty) {
+	if _, err := s.Put(ctx, bytes.NewReader(nil)); !errors.Is(err, commands.ErrBlobEmpty) {
 		t.Fatalf("empty: %v", err)
 	}
 	for _, bad := range []string{"../../etc/passwd", "ABC", ""} {

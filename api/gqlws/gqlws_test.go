@@ -1,0 +1,321 @@
+package gqlws_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/beian/beian/api/gqlws"
+)
+
+func TestSubscriptionStreamsInOrderThenCompletes(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s)
+	c.init()
+	c.subscribe("1", `subscription { ticks(n: 5) { n } }`)
+	for i := range 5 {
+		if n := tickN(t, c.expect("next", "1")); n != i {
+			t.Fatalf("tick %d arrived as %d", i, n)
+		}
+	}
+	c.expect("complete", "1")
+	eventually(t, "resolver returns", func() bool { return s.root.running.Load() == 0 })
+}
+
+func TestQueryGivesOneNextThenComplete(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s)
+	c.init()
+	c.subscribe("q", `query { hello(name: "bob") }`)
+	m := c.expect("next", "q")
+	if want := `{"data":{"hello":"hello bob from alice"}}`; string(m.Payload) != want {
+		t.Fatalf("payload %s, want %s", m.Payload, want)
+	}
+	c.expect("complete", "q")
+}
+
+func TestValidationFailureIsAnErrorMessage(t *testing.T) {
+	tests := map[string]map[string]any{
+		"unknown field": {"query": `subscription { nope }`},
+		"syntax":        {"query": `subscription {`},
+		"unknown name":  {"query": `query A { hello(name: "x") }`, "operationName": "B"},
+	}
+	for name, payload := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := newServer(t, gqlws.Options{})
+			c := dial(t, s)
+			c.init()
+			c.send("subscribe", "v", payload)
+			m := c.expect("error", "v")
+			var errs []struct{ Message string }
+			if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) == 0 || errs[0].Message == "" {
+				t.Fatalf("error payload %s is not a list of GraphQL errors (%v)", m.Payload, err)
+			}
+			// No complete follows an error: the next message answers the ping.
+			c.send("ping", "", nil)
+			c.expect("pong", "")
+		})
+	}
+}
+
+func TestResolverErrorIsANextNotAnError(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s)
+	c.init()
+	c.subscribe("b", `subscription { broken { n } }`)
+	m := c.expect("next", "b")
+	if !strings.Contains(string(m.Payload), "stream unavailable") {
+		t.Fatalf("payload %s lacks the resolver error", m.Payload)
+	}
+	c.expect("complete", "b")
+}
+
+func TestExecutorErrorIsAnErrorMessage(t *testing.T) {
+	h := gqlws.NewHandler(failingExecutor{}, authenticate, gqlws.Options{Logger: slog.New(slog.DiscardHandler)})
+	s := &server{Server: httptest.NewServer(h)}
+	t.Cleanup(s.Close)
+	c := dial(t, s)
+	c.init()
+	c.subscribe("1", `query { hello(name: "x") }`)
+	m := c.expect("error", "1")
+	if !strings.Contains(string(m.Payload), "no subscriptions") {
+		t.Fatalf("payload %s", m.Payload)
+	}
+}
+
+// failingExecutor refuses every operation, as graphql-go does for a schema without subscriptions.
+type failingExecutor struct{}
+
+func (failingExecutor) Subscribe(context.Context, string, string, map[string]any) (<-chan any, error) {
+	return nil, errors.New("no subscriptions are offered by the schema")
+}
+
+func TestProtocolViolationsCloseTheSocket(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   gqlws.Options
+		script func(c *client)
+		code   websocket.StatusCode
+		reason string
+	}{
+		{"bad token", gqlws.Options{}, func(c *client) {
+			c.send("connection_init", "", map[string]any{"Authorization": "Bearer bad"})
+		}, gqlws.CloseForbidden, "Forbidden"},
+		{"no init in time", gqlws.Options{InitTimeout: 50 * time.Millisecond}, func(*client) {},
+			gqlws.CloseInitTimeout, "Connection initialisation timeout"},
+		{"second init", gqlws.Options{}, func(c *client) {
+			c.init()
+			c.send("connection_init", "", nil)
+		}, gqlws.CloseTooManyInitRequests, "Too many initialisation requests"},
+		{"subscribe before ack", gqlws.Options{}, func(c *client) {
+			c.subscribe("1", `query { hello(name: "x") }`)
+		}, gqlws.CloseUnauthorized, "Unauthorized"},
+		{"duplicate id", gqlws.Options{}, func(c *client) {
+			c.init()
+			c.subscribe("dup", `subscription { ticks(n: 0, everyMs: 20) { n } }`)
+			c.expect("next", "dup")
+			c.subscribe("dup", `subscription { ticks(n: 1) { n } }`)
+		}, gqlws.CloseSubscriberExists, "Subscriber for dup already exists"},
+		{"invalid JSON", gqlws.Options{}, func(c *client) { c.sendRaw(`{"type":`) }, gqlws.CloseBadRequest, "Invalid message"},
+		{"no type", gqlws.Options{}, func(c *client) { c.sendRaw(`{"id":"1"}`) }, gqlws.CloseBadRequest, "type is required"},
+		{"unknown type", gqlws.Options{}, func(c *client) { c.send("start", "1", nil) }, gqlws.CloseBadRequest, `"start"`},
+		{"server-only type", gqlws.Options{}, func(c *client) { c.send("next", "1", map[string]any{}) }, gqlws.CloseBadRequest, `"next"`},
+		{"subscribe without id", gqlws.Options{}, func(c *client) {
+			c.init()
+			c.send("subscribe", "", map[string]any{"query": "{ hello(name: \"x\") }"})
+		}, gqlws.CloseBadRequest, "id is required"},
+		{"subscribe without query", gqlws.Options{}, func(c *client) {
+			c.init()
+			c.send("subscribe", "1", map[string]any{"variables": map[string]any{}})
+		}, gqlws.CloseBadRequest, "needs a query"},
+		{"subscribe variables not an object", gqlws.Options{}, func(c *client) {
+			c.init()
+			c.send("subscribe", "1", map[string]any{"query": "{ hello(name: \"x\") }", "variables": []int{1}})
+		}, gqlws.CloseBadRequest, `Invalid "subscribe" message`},
+		{"init payload not an object", gqlws.Options{}, func(c *client) { c.send("connection_init", "", []int{1}) },
+			gqlws.CloseBadRequest, "payload must be an object"},
+		{"message too big", gqlws.Options{ReadLimit: 128}, func(c *client) {
+			c.init()
+			c.subscribe("1", `query { hello(name: "`+strings.Repeat("x", 200)+`") }`)
+		}, websocket.StatusMessageTooBig, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, tt.opts)
+			c := dial(t, s)
+			tt.script(c)
+			c.expectClose(tt.code, tt.reason)
+			s.waitIdle(t)
+		})
+	}
+}
+
+func TestWithoutSubprotocolCloses4406(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s, "graphql-ws")
+	c.expectClose(gqlws.CloseSubprotocolNotAcceptable, "Subprotocol not acceptable")
+}
+
+func TestPingIsAnsweredAndPongIgnored(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s)
+	c.send("ping", "", map[string]any{"seq": 7}) // allowed before connection_init
+	if m := c.expect("pong", ""); string(m.Payload) != `{"seq":7}` {
+		t.Fatalf("pong payload %s, want the ping's", m.Payload)
+	}
+	c.init()
+	c.send("pong", "", nil)
+	c.send("ping", "", nil)
+	if m := c.expect("pong", ""); m.Payload != nil {
+		t.Fatalf("pong payload %s, want none", m.Payload)
+	}
+}
+
+func TestClientCompleteStopsTheResolver(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	c := dial(t, s)
+	c.init()
+	c.subscribe("1", `subscription { ticks(n: 0, everyMs: 5) { n } }`)
+	c.expect("next", "1")
+	c.send("complete", "1", nil)
+	eventually(t, "resolver ctx done", func() bool { return s.root.cancelled.Load() == 1 && s.root.running.Load() == 0 })
+
+	// Results already in flight may still arrive, but nothing after the pong.
+	c.send("ping", "", nil)
+	for m := c.read(); m.Type != "pong"; m = c.read() {
+		if m.Type != "next" || m.ID != "1" {
+			t.Fatalf("unexpected %s %q after complete", m.Type, m.ID)
+		}
+	}
+	time.Sleep(30 * time.Millisecond)
+	c.send("ping", "", nil)
+	c.expect("pong", "")
+
+	// The id is free again.
+	c.subscribe("1", `subscription { ticks(n: 2) { n } }`)
+	c.expect("next", "1")
+	c.expect("next", "1")
+	c.expect("complete", "1")
+}
+
+func TestOperationLimitRefusesWithAnError(t *testing.T) {
+	s := newServer(t, gqlws.Options{MaxOperations: 2})
+	c := dial(t, s)
+	c.init()
+	c.subscribe("1", `subscription { ticks(n: 0, everyMs: 1000) { n } }`)
+	c.subscribe("2", `subscription { ticks(n: 0, everyMs: 1000) { n } }`)
+	c.subscribe("3", `subscription { ticks(n: 1) { n } }`)
+	m := c.expect("error", "3")
+	if !strings.Contains(string(m.Payload), "too many") {
+		t.Fatalf("payload %s", m.Payload)
+	}
+}
+
+func TestSocketCloseCancelsEveryOperation(t *testing.T) {
+	s := newServer(t, gqlws.Options{})
+	baseline := runtime.NumGoroutine() // includes the test server's accept loop
+	var clients []*client
+	for range 3 {
+		c := dial(t, s)
+		c.init()
+		for id := range 3 {
+			c.subscribe(fmt.Sprint(id), `subscription { ticks(n: 0, everyMs: 2) { n } }`)
+		}
+		for range 3 {
+			if m := c.read(); m.Type != "next" {
+				t.Fatalf("got %s, want next", m.Type)
+			}
+		}
+		clients = append(clients, c)
+	}
+	if n := s.root.running.Load(); n != 9 {
+		t.Fatalf("%d tick streams running, want 9", n)
+	}
+	clients[0].ws.Close(websocket.StatusNormalClosure, "bye")
+	clients[1].ws.CloseNow() // abrupt: no close handshake
+	clients[2].ws.Close(websocket.StatusGoingAway, "")
+	eventually(t, "resolvers cancelled", func() bool { return s.root.cancelled.Load() == 9 && s.root.running.Load() == 0 })
+	s.waitIdle(t)
+	s.CloseClientConnections()
+	expectGoroutines(t, baseline)
+}
+
+// TestSlowReaderIsDisconnected checks that a client that does not read loses
+// its socket, not results: what it does receive is an unbroken prefix of the
+// stream, and no complete.
+func TestSlowReaderIsDisconnected(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      gqlws.Options
+		closeCode websocket.StatusCode // -1: the socket is torn down without a close frame
+	}{
+		// The kernel buffers fill, a write blocks past WriteTimeout, the socket is dropped.
+		{"write timeout", gqlws.Options{WriteTimeout: 100 * time.Millisecond, SendQueue: 1 << 20}, -1},
+		// The queue overflows first; once the client reads again the close frame reaches it.
+		{"queue overflow", gqlws.Options{WriteTimeout: 30 * time.Second, SendQueue: 16}, gqlws.CloseClientTooSlow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.PingInterval = -1
+			s := newServer(t, tt.opts)
+			baseline := runtime.NumGoroutine()
+			c := dial(t, s)
+			c.init()
+			c.subscribe("1", `subscription { ticks(n: 0, pad: 16384) { n pad } }`)
+			eventually(t, "server gives up on the client", func() bool {
+				return strings.Contains(s.logs.String(), "client too slow")
+			})
+			want := 0
+			for {
+				m, err := c.readErr()
+				if err != nil {
+					if code := websocket.CloseStatus(err); code != tt.closeCode {
+						t.Fatalf("socket ended with %v (code %d), want code %d", err, code, tt.closeCode)
+					}
+					break
+				}
+				if m.Type != "next" || tickN(t, m) != want {
+					t.Fatalf("got %s %s after %d ticks: a result was dropped", m.Type, m.Payload[:min(len(m.Payload), 40)], want)
+				}
+				want++
+			}
+			t.Logf("client received %d ticks before the close", want)
+			eventually(t, "resolver cancelled", func() bool { return s.root.running.Load() == 0 })
+			s.waitIdle(t)
+			_ = c.ws.CloseNow()
+			expectGoroutines(t, baseline)
+		})
+	}
+}
+
+func TestKeepAlive(t *testing.T) {
+	t.Run("a reading client stays", func(t *testing.T) {
+		s := newServer(t, gqlws.Options{PingInterval: 10 * time.Millisecond})
+		c := dial(t, s)
+		c.init()
+		c.subscribe("1", `subscription { ticks(n: 10, everyMs: 15) { n } }`)
+		for range 10 {
+			c.expect("next", "1")
+		}
+		c.expect("complete", "1")
+	})
+	t.Run("a silent client is closed", func(t *testing.T) {
+		s := newServer(t, gqlws.Options{PingInterval: 20 * time.Millisecond})
+		c := dial(t, s)
+		c.init()
+		// The client stops reading, so it answers no ping.
+		s.waitIdle(t)
+		if !strings.Contains(s.logs.String(), "keep-alive") {
+			t.Fatalf("server did not log the keep-alive failure:\n%s", s.logs)
+		}
+	})
+}

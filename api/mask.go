@@ -1,0 +1,68 @@
+package api
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beian/beian/commands"
+)
+
+// seesPersonalData says whether a role may read personal data unmasked:
+// the applicant (their own filing), and the reviewers and the bureau who
+// must check it. Auditors and admins see masked values.
+func seesPersonalData(role string) bool {
+	return role == commands.RoleApplicant || role == commands.RoleReviewer || role == commands.RoleBureau
+}
+
+// masker masks personal data for roles that do not need it, and passes it
+// through for those that do.
+type masker struct{ on bool }
+
+func maskerFor(role string) masker { return masker{on: !seesPersonalData(role)} }
+
+// id keeps the first six and last four characters of an ID number.
+func (m masker) id(s string) string {
+	if !m.on || s == "" {
+		return s
+	}
+	if len(s) <= 10 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:6] + strings.Repeat("*", len(s)-10) + s[len(s)-4:]
+}
+
+// phone keeps the first three and last four digits.
+func (m masker) phone(s string) string {
+	if !m.on || s == "" {
+		return s
+	}
+	if len(s) <= 7 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+}
+
+// email keeps the first character of the local part and the domain.
+func (m masker) email(s string) string {
+	if !m.on || s == "" {
+		return s
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "***@" + domain
+}
+
+// address keeps the first six characters (province and city).
+func (m masker) address(s string) string {
+	if !m.on || s == "" {
+		return s
+	}
+	runes := []rune(s)
+	if len(runes) <= 6 {
+		return "****"
+	}
+	return string(runes[:6]) + "****"
+}

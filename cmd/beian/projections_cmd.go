@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/beian/beian/commands"
+)
+
+// projectionsCmd shows or rebuilds the read models. It opens the data
+// directory itself, so the server must be stopped; rebuilding while serving
+// happens inside the server when a projection's version changes.
+func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "status" && args[0] != "rebuild" {
+		fmt.Fprintln(stderr, "usage: beian projections status|rebuild [NAME] [--data DIR]")
+		return errUsage
+	}
+	sub, rest := args[0], args[1:]
+	var name string
+	if sub == "rebuild" && len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		name, rest = rest[0], rest[1:]
+	}
+	fs := newFlags("projections "+sub, stderr)
+	data := fs.String("data", "./data", "data directory")
+	if err := parse(fs, rest); err != nil {
+		return helpOK(err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, err := open(ctx, config{Data: *data, Dev: true, Logger: logger, Clock: commands.SystemClock{}})
+	if errors.Is(err, errDataInUse) {
+		return fmt.Errorf("%w; stop `beian serve` first (a running server rebuilds a projection itself when its version changes)", err)
+	}
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if sub == "rebuild" {
+		names := []string{name}
+		if name == "" {
+			names = nil
+			for _, p := range projectionSet() {
+				names = append(names, p.Name())
+			}
+		}
+		if err := s.waitCaughtUp(ctx); err != nil {
+			return err
+		}
+		for _, n := range names {
+			start := time.Now()
+			if err := s.runner.Rebuild(ctx, n); err != nil {
+				return err
+			}
+			if err := s.waitRebuilt(ctx, n); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "rebuilt %s in %s\n", n, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	if err := s.waitCaughtUp(ctx); err != nil {
+		return err
+	}
+	head, err := s.events.Head(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PROJECTION\tVERSION\tGENERATION\tCHECKPOINT\tHEAD\tLAG")
+	for _, st := range s.runner.Status() {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\n", st.Name, st.Version, st.Generation, st.Position, head, head-st.Position)
+	}
+	return w.Flush()
+}
+
+// waitCaughtUp waits until every projection has caught up once.
+func (s *service) waitCaughtUp(ctx context.Context) error {
+	for {
+		if err := s.runner.Ready(); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitRebuilt waits until no rebuild of the projection is in progress.
+func (s *service) waitRebuilt(ctx context.Context, name string) error {
+	for {
+		building := false
+		for _, st := range s.runner.Status() {
+			if st.Name == name && st.Building != nil {
+				if st.Building.Err != nil {
+					return st.Building.Err
+				}
+				building = true
+			}
+		}
+		if !building {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

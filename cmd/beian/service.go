@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/beian/beian/api"
+	"github.com/beian/beian/commands"
+	"github.com/beian/beian/domain"
+	"github.com/beian/beian/infra/blobstore"
+	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+	"github.com/beian/beian/infra/filingindex"
+	"github.com/beian/beian/infra/metrics"
+	"github.com/beian/beian/infra/providers/sim"
+	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
+	"github.com/beian/beian/projections"
+)
+
+// Files in the data directory.
+const (
+	devSecretFile      = "jwt-secret"
+	livenessSecretFile = "liveness-webhook-secret"
+	lockFile           = "LOCK"
+)
+
+// config is everything a running service is built from.
+type config struct {
+	Addr       string
+	Data       string
+	Dev        bool
+	SimData    string
+	LogLevel   slog.Level
+	JWTSecret  string // file; empty in dev mode means the data directory's
+	Logger     *slog.Logger
+	Clock      commands.Clock
+	SkipListen bool
+}
+
+// service is the wired application: stores, command side, projections and
+// the API. serve, the operator commands and the tests build it the same way.
+type service struct {
+	cfg     config
+	lock    *os.File
+	events  *eventsqlite.Store
+	read    *readsqlite.Store
+	rules   *domain.Rules
+	sim     *sim.Providers
+	app     *commands.Application
+	runner  *projections.Runner
+	reader  *projections.Reader
+	metrics *metrics.Registry
+	tokens  *api.Tokens
+	api     *api.Server
+	cancel  context.CancelFunc
+}
+
+// projectionSet is every read model, in the order they are built.
+func projectionSet() []projections.Projection {
+	return []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
+}
+
+// lockData takes the data directory for this process: two processes on one
+// embedded store would each believe they are its only writer.
+func lockData(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("--data %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--data %s: in use by another beian process: %w", dir, errDataInUse)
+	}
+	return f, nil
+}
+
+var errDataInUse = errors.New("data directory locked")
+
+// open wires the service; start runs its background parts.
+func open(ctx context.Context, cfg config) (_ *service, err error) {
+	s := &service{cfg: cfg}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.lock, err = lockData(cfg.Data); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if s.rules, err = domain.LoadRules(); err != nil {
+		return nil, err
+	}
+	seed := sim.DefaultSeed()
+	if cfg.SimData != "" {
+		if seed, err = sim.LoadSeed(cfg.SimData); err != nil {
+			return nil, fmt.Errorf("--sim-data: %w", err)
+		}
+	}
+	if s.events, err = eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(cfg.Data, "events.db"), Logger: logger}); err != nil {
+		return nil, fmt.Errorf("event store: %w", err)
+	}
+	if s.read, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(cfg.Data, "read.db"), Logger: logger}); err != nil {
+		return nil, fmt.Errorf("read store: %w", err)
+	}
+	blobs, err := blobstore.New(filepath.Join(cfg.Data, "blobs"), s.rules.Channel.MaxMaterialBytes)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = metrics.New()
+	s.metrics.Help("beian_commands_total", "Commands handled, by command and outcome.")
+	s.metrics.Help("beian_command_duration_seconds", "Command latency: load, decide, append.")
+	s.metrics.Help("beian_http_requests_total", "HTTP requests by route and status code.")
+	s.sim = sim.New(seed, cfg.Clock)
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock), commands.Ports{
+		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: filingindex.Start(bg, s.events, logger),
+		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs,
+	}, logger, s.metrics)
+	if err != nil {
+		return nil, err
+	}
+	if s.runner, err = projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: projectionSet(), Logger: logger}); err != nil {
+		return nil, err
+	}
+	s.reader = projections.NewReader(s.read)
+	s.metrics.Help("beian_projection_lag_events", "Events in the log not yet applied, per projection.")
+	s.metrics.Gauge("beian_projection_lag_events", s.lag)
+	secret, err := s.jwtSecret()
+	if err != nil {
+		return nil, err
+	}
+	if s.tokens, err = api.NewTokens(secret, cfg.Clock.Now); err != nil {
+		return nil, err
+	}
+	livenessSecret, err := api.LoadOrCreateSecret(filepath.Join(cfg.Data, livenessSecretFile))
+	if err != nil {
+		return nil, err
+	}
+	s.api, err = api.New(api.Config{
+		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s.runner, Events: s.events, Tokens: s.tokens, Blobs: blobs,
+		Metrics: s.metrics, Ready: s.ready, LivenessSecret: livenessSecret, Logger: logger, Now: cfg.Clock.Now, Dev: cfg.Dev,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.runner.Start(bg); err != nil {
+		return nil, err
+	}
+	go s.api.Run(bg)
+	return s, nil
+}
+
+// jwtSecret is the operator's secret file, or in dev mode the data
+// directory's (created on first use).
+func (s *service) jwtSecret() ([]byte, error) {
+	switch {
+	case s.cfg.JWTSecret != "":
+		secret, err := api.LoadOrCreateSecret(s.cfg.JWTSecret)
+		if err != nil {
+			return nil, fmt.Errorf("--jwt-secret-file: %w", err)
+		}
+		return secret, nil
+	case s.cfg.Dev:
+		return api.LoadOrCreateSecret(filepath.Join(s.cfg.Data, devSecretFile))
+	}
+	return nil, errors.New("--jwt-secret-file is required without --dev (the dev secret is for development only)")
+}
+
+// ready: the event store accepts writes and every projection has caught up.
+func (s *service) ready(ctx context.Context) error {
+	if err := s.events.Healthy(); err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
+	return s.runner.Ready()
+}
+
+// lag is the projections' distance from the log's head, for /metrics.
+func (s *service) lag() map[string]float64 {
+	head, err := s.events.Head(context.Background())
+	out := map[string]float64{}
+	if err != nil {
+		return out
+	}
+	for _, st := range s.runner.Status() {
+		out[metrics.Labels("projection", st.Name)] = float64(head) - float64(st.Position)
+	}
+	return out
+}
+
+// close stops the background work and closes the stores, in that order.
+func (s *service) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.runner != nil {
+		s.runner.Wait()
+	}
+	if s.read != nil {
+		s.read.Close()
+	}
+	if s.events != nil {
+		s.events.Close()
+	}
+	if s.lock != nil {
+		s.lock.Close() // releases the flock
+	}
+}

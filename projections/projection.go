@@ -1,0 +1,75 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/beian/beian/domain"
+	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/readstore"
+)
+
+// Projection builds one read model.
+type Projection interface {
+	// Name is stable; it keys the checkpoint and names the tables.
+	Name() string
+	// Version changes when the tables or their meaning change: a new version
+	// is built from the start of the log beside the old one.
+	Version() int
+	// Schema returns the statements that create the tables, with table names
+	// written as {logical_name}.
+	Schema() []string
+	// Tables lists the logical table names the schema creates.
+	Tables() []string
+	// Apply folds one event into the tables, inside the batch's transaction.
+	Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error
+}
+
+// Event is a stored event with its decoded domain form.
+type Event struct {
+	eventstore.RecordedEvent
+	FilingID string
+	Domain   domain.Event
+}
+
+// decode turns a stored event into an Event. Events of other streams (not
+// filings) are left undecoded.
+func decode(r eventstore.RecordedEvent) (Event, error) {
+	e := Event{RecordedEvent: r}
+	id, isFiling := strings.CutPrefix(r.Stream, "filing-")
+	if !isFiling {
+		return e, nil
+	}
+	d, err := domain.DecodeEvent(r.Type, r.Data)
+	if err != nil {
+		return e, fmt.Errorf("event %d (%s): %w", r.Position, r.Type, err)
+	}
+	e.FilingID, e.Domain = id, d
+	return e, nil
+}
+
+// Tables maps a projection's logical table names to the physical tables of
+// one generation, e.g. filings → filings_v1_g3.
+type Tables struct {
+	names map[string]string
+}
+
+func newTables(p Projection, generation int) Tables {
+	t := Tables{names: map[string]string{}}
+	for _, logical := range p.Tables() {
+		t.names[logical] = fmt.Sprintf("%s_v%d_g%d", logical, p.Version(), generation)
+	}
+	return t
+}
+
+// SQL replaces every {logical} table name in a statement with its table.
+func (t Tables) SQL(query string) string {
+	for logical, physical := range t.names {
+		query = strings.ReplaceAll(query, "{"+logical+"}", physical)
+	}
+	return query
+}
+
+// Physical returns the table of a logical name.
+func (t Tables) Physical(logical string) string { return t.names[logical] }

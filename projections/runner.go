@@ -1,0 +1,491 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/readstore"
+)
+
+// Config configures a Runner.
+type Config struct {
+	Events      eventstore.Store
+	Read        readstore.Store
+	Projections []Projection
+	Logger      *slog.Logger
+	Now         func() time.Time
+	BatchSize   int // events per transaction; default 500
+}
+
+// Runner keeps every projection up to date with the log.
+type Runner struct {
+	cfg Config
+
+	mu       sync.Mutex
+	loops    map[string]*loop // the loop applying each projection's serving (or first) generation
+	building map[string]*loop // rebuilds in progress
+	changed  chan struct{}    // closed and replaced whenever a loop advances
+}
+
+// loop applies one generation of one projection.
+type loop struct {
+	p          Projection
+	generation int
+	cancel     context.CancelFunc
+	done       chan struct{}
+	position   uint64 // applied, under Runner.mu
+	caughtUp   bool   // applied everything stored when it (re)subscribed
+	live       bool   // its tables serve queries
+	err        error
+}
+
+// NewRunner checks the configuration.
+func NewRunner(cfg Config) (*Runner, error) {
+	var errs []error
+	if cfg.Events == nil {
+		errs = append(errs, errors.New("projections: no event store"))
+	}
+	if cfg.Read == nil {
+		errs = append(errs, errors.New("projections: no read store"))
+	}
+	seen := map[string]bool{}
+	for _, p := range cfg.Projections {
+		if seen[p.Name()] {
+			errs = append(errs, fmt.Errorf("projections: %s listed twice", p.Name()))
+		}
+		seen[p.Name()] = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 500
+	}
+	return &Runner{cfg: cfg, loops: map[string]*loop{}, building: map[string]*loop{}, changed: make(chan struct{})}, nil
+}
+
+// Projection returns the projection with the name, or nil.
+func (r *Runner) Projection(name string) Projection {
+	for _, p := range r.cfg.Projections {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Start creates the registry and runs every projection until ctx ends. A
+// projection whose live generation has another version, or none, is built
+// from the start of the log in fresh tables; the old ones serve meanwhile.
+func (r *Runner) Start(ctx context.Context) error {
+	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		_, err := tx.Exec(ctx, registrySchema)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("projection registry: %w", err)
+	}
+	for _, p := range r.cfg.Projections {
+		if err := r.startProjection(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) startProjection(ctx context.Context, p Projection) error {
+	var gens []Generation
+	err := r.cfg.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		var err error
+		gens, err = generations(ctx, tx, p.Name())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range gens {
+		if g.State == stateLive && g.Version == p.Version() {
+			r.run(ctx, p, g.Generation, g.Position, false)
+			return nil
+		}
+	}
+	// No live generation of this version: resume a build of it or start one.
+	for _, g := range slices.Backward(gens) {
+		if g.State == stateBuilding && g.Version == p.Version() {
+			r.run(ctx, p, g.Generation, g.Position, true)
+			return nil
+		}
+	}
+	return r.build(ctx, p, gens)
+}
+
+// build creates a new generation's tables and starts filling them.
+func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) error {
+	next := 1
+	if len(gens) > 0 {
+		next = gens[len(gens)-1].Generation + 1
+	}
+	t := newTables(p, next)
+	now := r.cfg.Now().UnixMilli()
+	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		for _, stmt := range p.Schema() {
+			if _, err := tx.Exec(ctx, t.SQL(stmt)); err != nil {
+				return fmt.Errorf("create tables of %s: %w", p.Name(), err)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO projection_generations (name, generation, version, state, position, started_at, updated_at)
+			VALUES (?, ?, ?, ?, 0, ?, ?)`, p.Name(), next, p.Version(), stateBuilding, now, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start building %s: %w", p.Name(), err)
+	}
+	r.cfg.Logger.Info("projection: building", "projection", p.Name(), "version", p.Version(), "generation", next)
+	r.run(ctx, p, next, 0, true)
+	return nil
+}
+
+// Rebuild builds a projection again from the start of the log into fresh
+// tables while the live ones serve, then switches to them.
+func (r *Runner) Rebuild(ctx context.Context, name string) error {
+	p := r.Projection(name)
+	if p == nil {
+		return fmt.Errorf("no projection %q", name)
+	}
+	r.mu.Lock()
+	_, busy := r.building[name]
+	r.mu.Unlock()
+	if busy {
+		return fmt.Errorf("%s is being built already", name)
+	}
+	var gens []Generation
+	err := r.cfg.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		var err error
+		gens, err = generations(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return r.build(ctx, p, gens)
+}
+
+// run starts the loop of one generation. A building loop becomes the
+// projection's serving loop when it has caught up.
+func (r *Runner) run(parent context.Context, p Projection, generation int, from uint64, building bool) {
+	ctx, cancel := context.WithCancel(parent)
+	l := &loop{p: p, generation: generation, cancel: cancel, done: make(chan struct{}), position: from, live: !building}
+	r.mu.Lock()
+	if building && r.loops[p.Name()] != nil {
+		r.building[p.Name()] = l
+	} else {
+		r.loops[p.Name()] = l
+	}
+	r.mu.Unlock()
+	go func() {
+		defer close(l.done)
+		err := r.follow(ctx, l, building)
+		r.mu.Lock()
+		l.err = err
+		r.notify()
+		r.mu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Error("projection stopped", "projection", p.Name(), "generation", generation, "err", err)
+		}
+	}()
+}
+
+// follow subscribes from the loop's checkpoint and applies batches until
+// ctx ends, resubscribing with backoff when the subscription fails.
+func (r *Runner) follow(ctx context.Context, l *loop, building bool) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := r.consume(ctx, l, &building)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrCheckpointMoved) {
+			return err
+		}
+		r.cfg.Logger.Warn("projection: resubscribing", "projection", l.p.Name(), "err", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return nil
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (r *Runner) consume(ctx context.Context, l *loop, building *bool) error {
+	r.mu.Lock()
+	from := l.position
+	r.mu.Unlock()
+	sub, err := r.cfg.Events.SubscribeAll(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	messages := make(chan eventstore.Message, r.cfg.BatchSize)
+	recvErr := make(chan error, 1)
+	go func() {
+		for {
+			m, err := sub.Recv()
+			if err != nil {
+				recvErr <- err
+				return
+			}
+			select {
+			case messages <- m:
+			case <-ctx.Done():
+				recvErr <- ctx.Err()
+				return
+			}
+		}
+	}()
+	t := newTables(l.p, l.generation)
+	for {
+		var batch []Event
+		caughtUp := false
+		select {
+		case m := <-messages:
+			batch, caughtUp, err = r.collect(m, messages)
+			if err != nil {
+				return err
+			}
+		case err := <-recvErr:
+			return err
+		}
+		if len(batch) > 0 {
+			if err := r.apply(ctx, l, t, batch); err != nil {
+				return err
+			}
+		}
+		if caughtUp {
+			r.mu.Lock()
+			l.caughtUp = true
+			r.notify()
+			r.mu.Unlock()
+			if *building {
+				if err := r.promote(ctx, l); err != nil {
+					return err
+				}
+				*building = false
+			}
+		}
+	}
+}
+
+// collect takes one message and whatever else is waiting, up to a batch.
+func (r *Runner) collect(first eventstore.Message, more <-chan eventstore.Message) ([]Event, bool, error) {
+	var batch []Event
+	caughtUp := false
+	m := first
+	for {
+		if m.CaughtUp {
+			caughtUp = true
+		} else {
+			e, err := decode(*m.Event)
+			if err != nil {
+				return nil, false, err
+			}
+			batch = append(batch, e)
+		}
+		if len(batch) >= r.cfg.BatchSize {
+			return batch, caughtUp, nil
+		}
+		select {
+		case m = <-more:
+		default:
+			return batch, caughtUp, nil
+		}
+	}
+}
+
+// apply writes a batch and its checkpoint in one transaction.
+func (r *Runner) apply(ctx context.Context, l *loop, t Tables, batch []Event) error {
+	r.mu.Lock()
+	from := l.position
+	r.mu.Unlock()
+	to := batch[len(batch)-1].Position
+	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		for _, e := range batch {
+			if e.Domain == nil {
+				continue
+			}
+			if err := l.p.Apply(ctx, tx, t, e); err != nil {
+				return fmt.Errorf("%s: apply event %d (%s): %w", l.p.Name(), e.Position, e.Type, err)
+			}
+		}
+		return moveCheckpoint(ctx, tx, l.p.Name(), l.generation, from, to, r.cfg.Now().UnixMilli())
+	})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	l.position = to
+	r.notify()
+	r.mu.Unlock()
+	return nil
+}
+
+// promote makes a caught-up building generation live in one transaction,
+// then stops the loop of the generation it replaces and drops its tables.
+func (r *Runner) promote(ctx context.Context, l *loop) error {
+	var old []Generation
+	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		gens, err := generations(ctx, tx, l.p.Name())
+		if err != nil {
+			return err
+		}
+		for _, g := range gens {
+			if g.Generation != l.generation && g.State != stateRetired {
+				old = append(old, g)
+			}
+		}
+		now := r.cfg.Now().UnixMilli()
+		if _, err := tx.Exec(ctx, `UPDATE projection_generations SET state = ?, updated_at = ? WHERE name = ? AND generation <> ? AND state <> ?`,
+			stateRetired, now, l.p.Name(), l.generation, stateRetired); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE projection_generations SET state = ?, updated_at = ? WHERE name = ? AND generation = ?`,
+			stateLive, now, l.p.Name(), l.generation)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("promote %s generation %d: %w", l.p.Name(), l.generation, err)
+	}
+	r.mu.Lock()
+	previous := r.loops[l.p.Name()]
+	r.loops[l.p.Name()] = l
+	l.live = true
+	delete(r.building, l.p.Name())
+	r.notify()
+	r.mu.Unlock()
+	if previous != nil && previous != l {
+		previous.cancel()
+		<-previous.done
+	}
+	r.cfg.Logger.Info("projection: live", "projection", l.p.Name(), "generation", l.generation, "position", l.position)
+	return r.dropRetired(ctx, l.p, old)
+}
+
+// dropRetired drops the tables of generations that no longer serve. Tables
+// of an older version are dropped by name pattern of their generation.
+func (r *Runner) dropRetired(ctx context.Context, p Projection, old []Generation) error {
+	return r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		for _, g := range old {
+			for _, logical := range p.Tables() {
+				if _, err := tx.Exec(ctx, fmt.Sprintf("DROP TABLE IF EXISTS %s_v%d_g%d", logical, g.Version, g.Generation)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Wait returns when every loop has stopped (after the context given to
+// Start ended), so the stores can be closed under no one.
+func (r *Runner) Wait() {
+	r.mu.Lock()
+	var loops []*loop
+	for _, l := range r.loops {
+		loops = append(loops, l)
+	}
+	for _, l := range r.building {
+		loops = append(loops, l)
+	}
+	r.mu.Unlock()
+	for _, l := range loops {
+		<-l.done
+	}
+}
+
+// notify wakes waiters; the caller holds r.mu.
+func (r *Runner) notify() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// WaitFor blocks until the named projection has applied the log up to
+// position (read-your-writes), or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, name string, position uint64) error {
+	for {
+		r.mu.Lock()
+		l := r.loops[name]
+		changed := r.changed
+		reached := l != nil && l.live && l.position >= position
+		var err error
+		if l != nil {
+			err = l.err
+		}
+		r.mu.Unlock()
+		if reached {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("projection %s stopped: %w", name, err)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Status is a projection's state for operators.
+type Status struct {
+	Name       string
+	Version    int
+	Generation int
+	Position   uint64
+	CaughtUp   bool
+	Building   *Status // a rebuild in progress
+	Err        error
+}
+
+// Status reports every projection's serving loop.
+func (r *Runner) Status() []Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Status
+	for _, p := range r.cfg.Projections {
+		s := Status{Name: p.Name(), Version: p.Version()}
+		if l := r.loops[p.Name()]; l != nil {
+			s.Generation, s.Position, s.CaughtUp, s.Err = l.generation, l.position, l.caughtUp, l.err
+		}
+		if b := r.building[p.Name()]; b != nil {
+			s.Building = &Status{Name: p.Name(), Version: p.Version(), Generation: b.generation, Position: b.position, CaughtUp: b.caughtUp, Err: b.err}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Ready reports whether every projection has a live generation that has
+// caught up with the log at least once and has not stopped.
+func (r *Runner) Ready() error {
+	for _, s := range r.Status() {
+		switch {
+		case s.Err != nil:
+			return fmt.Errorf("projection %s stopped: %w", s.Name, s.Err)
+		case !s.CaughtUp:
+			return fmt.Errorf("projection %s is catching up (at %d)", s.Name, s.Position)
+		}
+	}
+	return nil
+}

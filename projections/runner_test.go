@@ -1,0 +1,251 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beian/beian/commands"
+	"github.com/beian/beian/domain"
+	"github.com/beian/beian/infra/eventstore"
+	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+	"github.com/beian/beian/infra/readstore"
+	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
+	"github.com/beian/beian/projections"
+	"github.com/google/uuid"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+type stores struct {
+	dir    string
+	events *eventsqlite.Store
+	read   *readsqlite.Store
+	rules  *domain.Rules
+}
+
+func newStores(t *testing.T) *stores {
+	t.Helper()
+	s := &stores{dir: t.TempDir()}
+	s.open(t)
+	rules, err := domain.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rules = rules
+	return s
+}
+
+func (s *stores) open(t *testing.T) {
+	t.Helper()
+	var err error
+	if s.events, err = eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(s.dir, "events.db")}); err != nil {
+		t.Fatal(err)
+	}
+	if s.read, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(s.dir, "read.db")}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.read.Close(); s.events.Close() })
+}
+
+func (s *stores) runner(t *testing.T, ctx context.Context, ps ...projections.Projection) *projections.Runner {
+	t.Helper()
+	if len(ps) == 0 {
+		ps = []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
+	}
+	r, err := projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: ps,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// file appends the events of a filing's commands, deciding each on the
+// state so far, as the command side would.
+func (s *stores) file(t *testing.T, id string, cmds ...domain.Command) uint64 {
+	t.Helper()
+	ctx := context.Background()
+	var f domain.Filing
+	var rev int64 = -1
+	recorded, err := s.events.ReadStream(ctx, commands.Stream(id), 0, 1000)
+	if err == nil {
+		for _, r := range recorded {
+			e, _ := domain.DecodeEvent(r.Type, r.Data)
+			f, rev = domain.Evolve(f, e), int64(r.Revision)
+		}
+	}
+	var last uint64
+	for _, c := range cmds {
+		events, err := s.rules.Decide(f, c)
+		if err != nil {
+			t.Fatalf("%s: %v", c.CommandName(), err)
+		}
+		var data []eventstore.EventData
+		for _, e := range events {
+			typ, payload, _ := domain.EncodeEvent(e)
+			data = append(data, eventstore.EventData{ID: uuid.NewString(), Type: typ, Data: payload,
+				Metadata: eventstore.Metadata{SchemaVersion: 1, ActorAccount: "acct", ActorRole: "applicant", CommandID: uuid.NewString(), OccurredAt: e.OccurredAt()}})
+			f = domain.Evolve(f, e)
+		}
+		exp := eventstore.NoStream()
+		if rev >= 0 {
+			exp = eventstore.Exact(uint64(rev))
+		}
+		res, err := s.events.Append(ctx, commands.Stream(id), exp, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev, last = int64(res.Revision), res.Position
+	}
+	return last
+}
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, cst)
+
+func at(d time.Duration) time.Time { return t0.Add(d) }
+
+func facts(registrant string) domain.DomainFacts {
+	return domain.DomainFacts{Registrar: "r", RegistrarApproved: true, ExpiresAt: t0.AddDate(2, 0, 0), RealNameVerified: true, RegistrantName: registrant}
+}
+
+// lifeCommands are the commands of an individual's filing in Beijing from
+// start to ICP numbers, for filing id.
+func lifeCommands(id, domainName string) []domain.Command {
+	const cert = "110101200001010010"
+	me := domain.Person{Name: "王五", CertificateType: "resident_id", CertificateNumber: cert, OfficePhone: "13800138000",
+		Mobile: "13800138000", Email: "w@example.cn", EmergencyContact: &domain.EmergencyContact{Name: "王六", Mobile: "13900139000"}}
+	m := func(kind, scope string) domain.Command {
+		return domain.UploadMaterial{Material: domain.Material{Kind: kind, Scope: scope, SHA256: strings.Repeat("ab", 32), Size: 10, ContentType: "image/png"}, At: at(time.Minute)}
+	}
+	return []domain.Command{
+		domain.VerifyType{FilingID: id, Account: "acct-" + id, Province: "11", City: "北京市", Nature: "individual", CertificateType: "resident_id",
+			CertificateNumber: cert, Domains: []domain.DomainInput{{Name: domainName, Facts: facts("王五")}},
+			Resource: domain.CloudResource{Kind: domain.ResourceInstance, InstanceID: "i", Instance: &domain.InstanceFacts{Exists: true, Mainland: true,
+				PublicIP: true, Billing: domain.BillingPrepaid, MonthsBought: 12, DaysLeft: 300}}, At: at(0)},
+		domain.SubmitEntity{Entity: domain.Entity{Name: "王五", CertificateAddress: "北京市东城区东华门大街5号", MailingAddress: "北京市东城区东华门大街5号", Principal: me}, At: at(time.Minute)},
+		domain.SubmitWebsite{Name: "旅行摄影笔记", Domains: []domain.DomainInput{{Name: domainName, Facts: facts("王五")}}, HomepageURLs: []string{"http://" + domainName},
+			ServiceContent: []string{"other"}, At: at(time.Minute)},
+		domain.StartLiveness{WebsiteID: "w1", SessionID: "s", At: at(time.Minute)},
+		domain.PassLiveness{WebsiteID: "w1", SessionID: "s", At: at(time.Minute)},
+		m(domain.MaterialPrincipalID, "entity"), m(domain.MaterialCommitmentLetter, "website:w1"),
+		domain.SubmitForReview{TermsVersion: "v1", At: at(time.Hour)},
+		domain.ApproveInitialReview{At: at(3 * time.Hour)},
+		domain.SendToBureau{At: at(4 * time.Hour)},
+		domain.RequestSmsVerification{Codes: map[string]string{"13800138000": "123456"}, At: at(5 * time.Hour)},
+		domain.VerifySmsCode{Mobile: "13800138000", CertSuffix: "010010", Code: "123456", At: at(6 * time.Hour)},
+		domain.ApproveByBureau{Serial: "2026000001", At: at(72 * time.Hour)},
+	}
+}
+
+func TestReadModelsFollowAFilingsLife(t *testing.T) {
+	s := newStores(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runner := s.runner(t, ctx)
+	cmds := lifeCommands("f1", "wangwu.cn")
+	pos := s.file(t, "f1", cmds[:8]...)
+	if err := runner.WaitFor(ctx, "review_queue", pos); err != nil {
+		t.Fatal(err)
+	}
+	q := projections.NewReader(s.read)
+	queue, err := q.ReviewQueue(ctx, "", at(2*time.Hour), 10, "")
+	if err != nil || len(queue.Items) != 1 || queue.Items[0].FilingID != "f1" || queue.Items[0].EntityName != "王五" {
+		t.Fatalf("queue: %+v %v", queue, err)
+	}
+	pos = s.file(t, "f1", cmds[8:]...)
+	for _, name := range []string{"filings", "audit", "review_queue", "stats"} {
+		if err := runner.WaitFor(ctx, name, pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	row, err := q.Filing(ctx, "f1")
+	if err != nil || row.Filing.Status != domain.StatusApproved || row.Position != pos || row.Filing.Numbers.Entity != "京ICP备2026000001号" {
+		t.Fatalf("filing: %+v %v", row, err)
+	}
+	trail, err := q.AuditTrail(ctx, "f1", 100, "")
+	if err != nil || len(trail.Items) != int(row.Revision)+1 || trail.Items[0].Type != domain.TypeTypeVerified || trail.Items[0].Summary.En == "" {
+		t.Fatalf("audit: %d entries, %v", len(trail.Items), err)
+	}
+	page1, _ := q.AuditTrail(ctx, "f1", 5, "")
+	page2, _ := q.AuditTrail(ctx, "f1", 5, page1.EndCursor)
+	if !page1.HasNext || page2.Items[0].Revision != 5 {
+		t.Fatalf("audit paging: %+v / %+v", page1.HasNext, page2.Items)
+	}
+	queue, _ = q.ReviewQueue(ctx, "", at(2*time.Hour), 10, "")
+	if len(queue.Items) != 0 {
+		t.Fatalf("approved filing still queued: %+v", queue.Items)
+	}
+	stats, err := q.Stats(ctx)
+	if err != nil || len(stats.Counts) != 1 || stats.Counts[0].Status != domain.StatusApproved || stats.InitialReviews != 1 ||
+		stats.MedianInitialReview != 2*time.Hour || stats.BureauReviews != 1 {
+		t.Fatalf("stats: %+v %v", stats, err)
+	}
+	list, err := q.Filings(ctx, projections.FilingFilter{Account: "acct-f1"}, 10, "")
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("filings: %+v %v", list, err)
+	}
+}
+
+// snapshot reads every row of every live read-model table, for comparing
+// an incrementally built read model with a rebuild.
+func snapshot(t *testing.T, read readstore.Store) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	err := read.View(context.Background(), func(ctx context.Context, tx readstore.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT name, generation, version FROM projection_generations WHERE state = 'live' ORDER BY name`)
+		if err != nil {
+			return err
+		}
+		type gen struct {
+			name         string
+			gen, version int64
+		}
+		var gens []gen
+		for rows.Next() {
+			var g gen
+			if err := rows.Scan(&g.name, &g.gen, &g.version); err != nil {
+				return err
+			}
+			gens = append(gens, g)
+		}
+		rows.Close()
+		tables := map[string][]string{"filings": {"filings"}, "audit": {"audit"}, "review_queue": {"review_queue", "review_filings"},
+			"stats": {"stats_filings", "stats_counts", "stats_reviews"}}
+		for _, g := range gens {
+			for _, logical := range tables[g.name] {
+				table := fmt.Sprintf("%s_v%d_g%d", logical, g.version, g.gen)
+				rows, err := tx.Query(ctx, `SELECT * FROM `+table+` ORDER BY 1, 2`)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+					cols := make([]any, 16)
+					vals := make([]string, 16)
+					for i := range cols {
+						cols[i] = &vals[i]
+					}
+					_ = rows.Scan(cols...) // column counts differ; the error names it, the values compare
+					out[logical] = append(out[logical], strings.Join(vals, "|"))
+				}
+				rows.Close()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var _ = reflect.DeepEqual
