@@ -80,18 +80,8 @@ func (r *resolver) loadFiling(ctx context.Context, id string, minPosition *strin
 	if who.Role != commands.RoleApplicant && !slices.Contains(staffRoles, who.Role) {
 		return projections.FilingRow{}, who, errForbidden()
 	}
-	if minPosition != nil {
-		pos, err := strconv.ParseUint(*minPosition, 10, 64)
-		if err != nil {
-			return projections.FilingRow{}, who, errValidation(domain.FieldError{Path: "minPosition", Code: "position.invalid",
-				Message: domain.Message{Zh: "位置无效", En: "not a position this server returned"}})
-		}
-		wait, cancel := context.WithTimeout(ctx, r.maxWait)
-		defer cancel()
-		if err := r.waiter.WaitFor(wait, projections.Filings{}.Name(), pos); err != nil && ctx.Err() == nil {
-			return projections.FilingRow{}, who, newError(CodeInternal, "读模型暂未更新到该位置，请稍后重试",
-				fmt.Sprintf("the read model has not reached position %d yet; retry shortly", pos))
-		}
+	if err := r.waitFor(ctx, projections.Filings{}, minPosition); err != nil {
+		return projections.FilingRow{}, who, err
 	}
 	row, err := r.reader.Filing(ctx, id)
 	if err != nil {
@@ -101,6 +91,26 @@ func (r *resolver) loadFiling(ctx context.Context, id string, minPosition *strin
 		return projections.FilingRow{}, who, errNotFound()
 	}
 	return row, who, nil
+}
+
+// waitFor waits (bounded) until the projection has applied the log up to
+// the position a mutation returned: a client reads its own writes.
+func (r *resolver) waitFor(ctx context.Context, p projections.Projection, minPosition *string) error {
+	if minPosition == nil {
+		return nil
+	}
+	pos, err := strconv.ParseUint(*minPosition, 10, 64)
+	if err != nil {
+		return errValidation(domain.FieldError{Path: "minPosition", Code: "position.invalid",
+			Message: domain.Message{Zh: "位置无效", En: "not a position this server returned"}})
+	}
+	wait, cancel := context.WithTimeout(ctx, r.maxWait)
+	defer cancel()
+	if err := r.waiter.WaitFor(wait, p.Name(), pos); err != nil && ctx.Err() == nil {
+		return newError(CodeInternal, "读模型暂未更新到该位置，请稍后重试",
+			fmt.Sprintf("the read model has not reached position %d yet; retry shortly", pos))
+	}
+	return nil
 }
 
 func (r *resolver) Filing(ctx context.Context, args struct {
@@ -134,12 +144,16 @@ func deref(s *string) string {
 }
 
 func (r *resolver) Filings(ctx context.Context, args struct {
-	Filter *struct{ Status, Province, Account *string }
-	First  *int32
-	After  *string
+	Filter      *struct{ Status, Province, Account *string }
+	First       *int32
+	After       *string
+	MinPosition *string
 }) (*filingConnection, error) {
 	who, err := identity(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.waitFor(ctx, projections.Filings{}, args.MinPosition); err != nil {
 		return nil, err
 	}
 	first, err := pageSize(args.First)
@@ -164,11 +178,15 @@ func (r *resolver) Filings(ctx context.Context, args struct {
 }
 
 func (r *resolver) AuditTrail(ctx context.Context, args struct {
-	FilingID graphql.ID
-	First    *int32
-	After    *string
+	FilingID    graphql.ID
+	First       *int32
+	After       *string
+	MinPosition *string
 }) (*auditConnection, error) {
-	if _, _, err := r.loadFiling(ctx, string(args.FilingID), nil); err != nil {
+	if err := r.waitFor(ctx, projections.Audit{}, args.MinPosition); err != nil {
+		return nil, err
+	}
+	if _, _, err := r.loadFiling(ctx, string(args.FilingID), args.MinPosition); err != nil {
 		return nil, err
 	}
 	first, err := pageSize(args.First)
@@ -187,11 +205,15 @@ func (r *resolver) AuditTrail(ctx context.Context, args struct {
 }
 
 func (r *resolver) ReviewQueue(ctx context.Context, args struct {
-	Province *string
-	First    *int32
-	After    *string
+	Province    *string
+	First       *int32
+	After       *string
+	MinPosition *string
 }) (*queueConnection, error) {
 	if _, err := requireRole(ctx, commands.RoleReviewer, commands.RoleAuditor, commands.RoleAdmin); err != nil {
+		return nil, err
+	}
+	if err := r.waitFor(ctx, projections.ReviewQueue{}, args.MinPosition); err != nil {
 		return nil, err
 	}
 	first, err := pageSize(args.First)

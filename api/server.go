@@ -78,8 +78,16 @@ type Config struct {
 	LivenessSecret []byte
 	Logger         *slog.Logger
 	Now            func() time.Time
-	Dev            bool // GraphiQL, introspection, the simulated liveness verdict
+	Dev            bool // GraphiQL, introspection, the simulated liveness verdict and phone
 	Limits         Limits
+	// Phone is the simulated phone that receives MIIT's SMS codes; its
+	// inbox is served at /dev/sms in dev mode only.
+	Phone SimulatedPhone
+}
+
+// SimulatedPhone shows the SMS codes the simulated MIIT platform sent.
+type SimulatedPhone interface {
+	SentCode(filingID, mobile string) (string, bool)
 }
 
 func (c Config) validate() error {
@@ -164,6 +172,9 @@ func (s *Server) routes() *echo.Echo {
 		_, err := s.cfg.Metrics.WriteTo(c.Response())
 		return err
 	})
+	if s.cfg.Dev && s.cfg.Phone != nil {
+		e.GET("/dev/sms", s.devSMS)
+	}
 	if s.cfg.Dev {
 		play := echo.WrapHandler(playground.Handler())
 		e.GET("/", play)
@@ -347,4 +358,21 @@ type panicHandler struct{ logger *slog.Logger }
 func (p panicHandler) MakePanicError(ctx context.Context, value any) *gqlerrors.QueryError {
 	p.logger.ErrorContext(ctx, "resolver panic", "panic", value)
 	return &gqlerrors.QueryError{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+}
+
+// devSMS shows the simulated phone's inbox: the code MIIT sent to a mobile
+// for a filing. Dev mode only, for the demo and end-to-end tests.
+func (s *Server) devSMS(c echo.Context) error {
+	ctx, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	if _, ok := IdentityFrom(ctx); !ok {
+		return errUnauthenticated()
+	}
+	code, ok := s.cfg.Phone.SentCode(c.QueryParam("filingId"), c.QueryParam("mobile"))
+	if !ok {
+		return &apiError{code: CodeNotFound, message: domain.Message{Zh: "没有发给该手机的验证码", En: "no code was sent to this mobile for this filing"}}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"code": code})
 }

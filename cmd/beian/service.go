@@ -148,6 +148,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.api, err = api.New(api.Config{
 		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s.runner, Events: s.events, Tokens: s.tokens, Blobs: blobs,
 		Metrics: s.metrics, Ready: s.ready, LivenessSecret: livenessSecret, Logger: logger, Now: cfg.Clock.Now, Dev: cfg.Dev,
+		Phone: s.sim,
 	})
 	if err != nil {
 		return nil, err
