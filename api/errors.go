@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/domain"
@@ -61,8 +62,16 @@ func errNotFound() *apiError {
 	return newError(CodeNotFound, "备案不存在", "no such filing")
 }
 
+// errValidation names the failing fields in its message too, for clients
+// that show only the message.
 func errValidation(fields ...domain.FieldError) *apiError {
-	return &apiError{code: CodeValidation, message: domain.Message{Zh: "输入有误", En: "the input is not valid"}, fields: fields}
+	zh, en := make([]string, 0, len(fields)), make([]string, 0, len(fields))
+	for _, f := range fields {
+		zh = append(zh, f.Path+"："+f.Message.Zh)
+		en = append(en, f.Path+": "+f.Message.En)
+	}
+	return &apiError{code: CodeValidation, fields: fields, message: domain.Message{
+		Zh: "输入有误：" + strings.Join(zh, "；"), En: "invalid input: " + strings.Join(en, "; ")}}
 }
 
 // mapError turns any error of the layers below into the one error a client

@@ -1,5 +1,7 @@
 package api
 
+import "strings"
+
 // countAliases counts the aliases of a GraphQL document: a name followed by
 // a colon outside parentheses (inside them colons separate arguments and
 // variable types). Strings, block strings and comments are skipped. It is a
@@ -58,3 +60,23 @@ func countAliases(doc string) int {
 
 func isNameStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isNameChar(c byte) bool  { return isNameStart(c) || c >= '0' && c <= '9' }
+
+// introspects reports whether a document asks for __schema or __type
+// (__typename is fine). graphql-go answers a disabled introspection with
+// null; a refusal says why.
+func introspects(doc string) bool {
+	for _, name := range []string{"__schema", "__type"} {
+		for i := 0; ; {
+			j := strings.Index(doc[i:], name)
+			if j < 0 {
+				break
+			}
+			end := i + j + len(name)
+			if end >= len(doc) || !isNameChar(doc[end]) {
+				return true
+			}
+			i = end
+		}
+	}
+	return false
+}

@@ -28,3 +28,16 @@ func FuzzCountAliases(f *testing.F) {
 		}
 	})
 }
+
+func TestIntrospects(t *testing.T) {
+	for doc, want := range map[string]bool{
+		`{ __schema { types { name } } }`:     true,
+		`{ __type(name: "Filing") { name } }`: true,
+		`{ me { __typename account } }`:       false,
+		`{ filing(id: "x") { id } }`:          false,
+	} {
+		if got := introspects(doc); got != want {
+			t.Errorf("%q: %v", doc, got)
+		}
+	}
+}

@@ -192,7 +192,7 @@ type verdictInput struct {
 // simulated provider in dev mode.
 func (r *resolver) PassLiveness(ctx context.Context, args struct{ Input verdictInput }) (*commandResultView, error) {
 	in := args.Input
-	return execute(r, r.asProvider(ctx), in.IdempotencyKey, r.app.PassLiveness, commands.PassLiveness{
+	return execute(r, r.asProvider(ctx, in.FilingID), in.IdempotencyKey, r.app.PassLiveness, commands.PassLiveness{
 		FilingID: string(in.FilingID), WebsiteID: string(in.WebsiteID), SessionID: in.SessionID})
 }
 
@@ -202,18 +202,23 @@ func (r *resolver) FailLiveness(ctx context.Context, args struct{ Input verdictI
 	if in.Reasons != nil {
 		reasons = *in.Reasons
 	}
-	return execute(r, r.asProvider(ctx), in.IdempotencyKey, r.app.FailLiveness, commands.FailLiveness{
+	return execute(r, r.asProvider(ctx, in.FilingID), in.IdempotencyKey, r.app.FailLiveness, commands.FailLiveness{
 		FilingID: string(in.FilingID), WebsiteID: string(in.WebsiteID), SessionID: in.SessionID, Reasons: reasons})
 }
 
 // asProvider lets the simulated liveness provider act in dev mode: an
-// applicant's verdict on their own session runs as the provider would.
-func (r *resolver) asProvider(ctx context.Context) context.Context {
+// applicant's verdict on their own filing runs as the provider would. On
+// anyone else's filing the applicant stays an applicant, and is refused.
+func (r *resolver) asProvider(ctx context.Context, filingID graphql.ID) context.Context {
 	who, ok := IdentityFrom(ctx)
-	if r.devLiveness && ok && who.Role == commands.RoleApplicant {
-		return WithIdentity(ctx, Identity{Account: "liveness-simulator:" + who.Account, Role: commands.RoleSystem})
+	if !r.devLiveness || !ok || who.Role != commands.RoleApplicant {
+		return ctx
 	}
-	return ctx
+	f, _, err := r.app.Executor.Load(ctx, string(filingID))
+	if err != nil || f.Account != who.Account {
+		return ctx
+	}
+	return WithIdentity(ctx, Identity{Account: "liveness-simulator:" + who.Account, Role: commands.RoleSystem})
 }
 
 func (r *resolver) UploadMaterial(ctx context.Context, args struct {

@@ -309,6 +309,9 @@ func (s *Server) graphql(c echo.Context) error {
 	if err := json.Unmarshal(raw, &req); err != nil || req.Query == "" {
 		return newError(CodeValidation, "缺少 query", "the request has no query")
 	}
+	if !s.cfg.Dev && introspects(req.Query) {
+		return newError(CodeValidation, "内省查询仅在开发模式下可用", "introspection is available in dev mode only")
+	}
 	if n := countAliases(req.Query); n > s.cfg.Limits.MaxAliases {
 		return newError(CodeValidation, fmt.Sprintf("别名过多（%d 个，最多 %d 个）", n, s.cfg.Limits.MaxAliases),
 			fmt.Sprintf("too many aliases (%d, at most %d)", n, s.cfg.Limits.MaxAliases))
@@ -316,6 +319,13 @@ func (s *Server) graphql(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Limits.RequestTimeout)
 	defer cancel()
 	resp := s.schema.Exec(ctx, req.Query, req.OperationName, normalise(req.Variables))
+	for _, e := range resp.Errors {
+		// graphql-go's own refusals (syntax, validation, depth, variables)
+		// carry no code; every resolver error has one.
+		if e.Extensions == nil {
+			e.Extensions = map[string]any{"code": CodeValidation}
+		}
+	}
 	return c.JSON(http.StatusOK, resp)
 }
 
