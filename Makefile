@@ -1,6 +1,20 @@
 GO ?= go
 
-.PHONY: test test-short fuzz vet fmt lint
+.PHONY: run build test fuzz fmt lint bench
+
+DATA ?= ./data
+ADDR ?= 127.0.0.1:8080
+
+# run starts the whole service in dev mode on the embedded stores.
+run:
+	$(GO) run ./cmd/beian serve --dev --data $(DATA) --addr $(ADDR)
+
+build:
+	$(GO) build -o bin/beian ./cmd/beian
+
+# bench runs the event store benchmarks (appends/s with 1 and 64 writers).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./infra/eventstore/sqlite/
 
 # test runs every test with the race detector; it is what CI runs.
 test:

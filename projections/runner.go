@@ -27,6 +27,7 @@ type Config struct {
 type Runner struct {
 	cfg Config
 
+	ctx      context.Context // Start's: every loop, rebuilds too, ends with it
 	mu       sync.Mutex
 	loops    map[string]*loop // the loop applying each projection's serving (or first) generation
 	building map[string]*loop // rebuilds in progress
@@ -90,6 +91,7 @@ func (r *Runner) Projection(name string) Projection {
 // projection whose live generation has another version, or none, is built
 // from the start of the log in fresh tables; the old ones serve meanwhile.
 func (r *Runner) Start(ctx context.Context) error {
+	r.ctx = ctx
 	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		_, err := tx.Exec(ctx, registrySchema)
 		return err
@@ -153,12 +155,13 @@ func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) err
 		return fmt.Errorf("start building %s: %w", p.Name(), err)
 	}
 	r.cfg.Logger.Info("projection: building", "projection", p.Name(), "version", p.Version(), "generation", next)
-	r.run(ctx, p, next, 0, true)
+	r.run(r.ctx, p, next, 0, true)
 	return nil
 }
 
 // Rebuild builds a projection again from the start of the log into fresh
-// tables while the live ones serve, then switches to them.
+// tables while the live ones serve, then switches to them. ctx bounds the
+// setup; the build runs until the context given to Start ends.
 func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	p := r.Projection(name)
 	if p == nil {

@@ -196,56 +196,153 @@ func TestReadModelsFollowAFilingsLife(t *testing.T) {
 	}
 }
 
-// snapshot reads every row of every live read-model table, for comparing
-// an incrementally built read model with a rebuild.
-func snapshot(t *testing.T, read readstore.Store) map[string][]string {
+func hashes(t *testing.T, read readstore.Store) map[string]string {
 	t.Helper()
-	out := map[string][]string{}
-	err := read.View(context.Background(), func(ctx context.Context, tx readstore.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT name, generation, version FROM projection_generations WHERE state = 'live' ORDER BY name`)
+	q := projections.NewReader(read)
+	out := map[string]string{}
+	for _, p := range []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}} {
+		h, err := q.ContentHash(context.Background(), p)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		type gen struct {
-			name         string
-			gen, version int64
-		}
-		var gens []gen
-		for rows.Next() {
-			var g gen
-			if err := rows.Scan(&g.name, &g.gen, &g.version); err != nil {
-				return err
-			}
-			gens = append(gens, g)
-		}
-		rows.Close()
-		tables := map[string][]string{"filings": {"filings"}, "audit": {"audit"}, "review_queue": {"review_queue", "review_filings"},
-			"stats": {"stats_filings", "stats_counts", "stats_reviews"}}
-		for _, g := range gens {
-			for _, logical := range tables[g.name] {
-				table := fmt.Sprintf("%s_v%d_g%d", logical, g.version, g.gen)
-				rows, err := tx.Query(ctx, `SELECT * FROM `+table+` ORDER BY 1, 2`)
-				if err != nil {
-					return err
-				}
-				for rows.Next() {
-					cols := make([]any, 16)
-					vals := make([]string, 16)
-					for i := range cols {
-						cols[i] = &vals[i]
-					}
-					_ = rows.Scan(cols...) // column counts differ; the error names it, the values compare
-					out[logical] = append(out[logical], strings.Join(vals, "|"))
-				}
-				rows.Close()
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		out[p.Name()] = h
 	}
 	return out
 }
 
-var _ = reflect.DeepEqual
+func waitAll(t *testing.T, ctx context.Context, r *projections.Runner, pos uint64) {
+	t.Helper()
+	for _, name := range []string{"filings", "audit", "review_queue", "stats"} {
+		if err := r.WaitFor(ctx, name, pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRestartConvergesToARebuild: a runner stopped in the middle of the log
+// and started again ends with read models equal to a rebuild from scratch.
+func TestRestartConvergesToARebuild(t *testing.T) {
+	s := newStores(t)
+	var last uint64
+	for i := range 12 {
+		id := fmt.Sprintf("f%02d", i)
+		cmds := lifeCommands(id, fmt.Sprintf("site%02d.cn", i))
+		last = s.file(t, id, cmds[:4+i%9]...)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	r := s.runner(t, ctx)
+	// Stop it as soon as it has applied part of the log.
+	if err := r.WaitFor(ctx, "filings", last/3); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	r.Wait()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = s.runner(t, ctx)
+	waitAll(t, ctx, r, last)
+	incremental := hashes(t, s.read)
+	for _, name := range []string{"filings", "audit", "review_queue", "stats"} {
+		if err := r.Rebuild(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		building := false
+		for _, st := range r.Status() {
+			building = building || st.Building != nil
+		}
+		if !building {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rebuild did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rebuilt := hashes(t, s.read)
+	if !reflect.DeepEqual(incremental, rebuilt) {
+		t.Fatalf("incremental %v\nrebuilt     %v", incremental, rebuilt)
+	}
+	for _, st := range r.Status() {
+		if st.Generation != 2 {
+			t.Fatalf("%s serves generation %d after a rebuild, want 2", st.Name, st.Generation)
+		}
+	}
+}
+
+// TestRebuildServesTheOldTablesMeanwhile: during a rebuild queries keep
+// answering from the live generation, and afterwards from the new one.
+func TestRebuildServesTheOldTablesMeanwhile(t *testing.T) {
+	s := newStores(t)
+	pos := s.file(t, "f1", lifeCommands("f1", "wangwu.cn")...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := s.runner(t, ctx)
+	waitAll(t, ctx, r, pos)
+	q := projections.NewReader(s.read)
+	if err := r.Rebuild(ctx, "filings"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := q.Filing(ctx, "f1"); err != nil {
+			t.Fatalf("query during rebuild: %v", err)
+		}
+		if st := r.Status()[0]; st.Building == nil && st.Generation == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if row, err := q.Filing(ctx, "f1"); err != nil || row.Filing.Status != domain.StatusApproved {
+		t.Fatalf("after rebuild: %+v %v", row.Filing.Status, err)
+	}
+}
+
+// versioned is Filings with another version: a deploy that changed it.
+type versioned struct{ projections.Filings }
+
+func (versioned) Version() int { return 2 }
+
+func TestNewVersionIsBuiltBesideTheOld(t *testing.T) {
+	s := newStores(t)
+	pos := s.file(t, "f1", lifeCommands("f1", "wangwu.cn")...)
+	ctx, stop := context.WithCancel(context.Background())
+	r := s.runner(t, ctx, projections.Filings{})
+	if err := r.WaitFor(ctx, "filings", pos); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	r.Wait()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = s.runner(t, ctx, versioned{})
+	if err := r.WaitFor(ctx, "filings", pos); err != nil {
+		t.Fatal(err)
+	}
+	st := r.Status()[0]
+	if st.Version != 2 || st.Generation != 2 {
+		t.Fatalf("after a version change: %+v", st)
+	}
+	// The old version's tables go once the new one is live.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var live, old int64
+		err := s.read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM projection_generations WHERE name = 'filings' AND state = 'live'`).Scan(&live); err != nil {
+				return err
+			}
+			return tx.QueryRow(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'filings_v1_g1'`).Scan(&old)
+		})
+		if err != nil || live != 1 {
+			t.Fatalf("%d live generations, %v", live, err)
+		}
+		if old == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old version's tables were not dropped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

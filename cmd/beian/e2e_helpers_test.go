@@ -130,6 +130,16 @@ type gqlError struct {
 // query runs an operation and returns its data and errors.
 func (c *client) query(q string, vars map[string]any) (map[string]any, []gqlError) {
 	c.t.Helper()
+	data, errs, err := c.try(q, vars)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return data, errs
+}
+
+// try runs an operation; err is a transport failure (the server is gone),
+// which load generators expect and tests do not.
+func (c *client) try(q string, vars map[string]any) (map[string]any, []gqlError, error) {
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, c.url+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -138,7 +148,7 @@ func (c *client) query(q string, vars map[string]any) (map[string]any, []gqlErro
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -146,9 +156,9 @@ func (c *client) query(q string, vars map[string]any) (map[string]any, []gqlErro
 		Errors []gqlError     `json:"errors"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		c.t.Fatalf("decode response (HTTP %d): %v", resp.StatusCode, err)
+		return nil, nil, fmt.Errorf("decode response (HTTP %d): %w", resp.StatusCode, err)
 	}
-	return out.Data, out.Errors
+	return out.Data, out.Errors, nil
 }
 
 // must runs an operation that must succeed.

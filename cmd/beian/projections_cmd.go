@@ -27,6 +27,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fs := newFlags("projections "+sub, stderr)
 	data := fs.String("data", "./data", "data directory")
+	withHash := fs.Bool("hash", false, "also print a SHA-256 of each read model's contents (equal hashes: equal read models)")
 	if err := parse(fs, rest); err != nil {
 		return helpOK(err)
 	}
@@ -69,9 +70,21 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "PROJECTION\tVERSION\tGENERATION\tCHECKPOINT\tHEAD\tLAG")
+	fmt.Fprint(w, "PROJECTION\tVERSION\tGENERATION\tCHECKPOINT\tHEAD\tLAG")
+	if *withHash {
+		fmt.Fprint(w, "\tHASH")
+	}
+	fmt.Fprintln(w)
 	for _, st := range s.runner.Status() {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\n", st.Name, st.Version, st.Generation, st.Position, head, head-st.Position)
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d", st.Name, st.Version, st.Generation, st.Position, head, head-st.Position)
+		if *withHash {
+			h, err := s.reader.ContentHash(ctx, s.runner.Projection(st.Name))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "\t%s", h)
+		}
+		fmt.Fprintln(w)
 	}
 	return w.Flush()
 }

@@ -124,6 +124,9 @@ type Rows interface {
 	// Scan copies the current row's columns into dest: *int64, *float64,
 	// *string or *[]byte (a copy, still valid after the transaction).
 	Scan(dest ...any) error
+	// Columns names the result's columns, for code that reads any table
+	// (content hashes).
+	Columns() ([]string, error)
 	Err() error
 	Close() error
 }

@@ -140,6 +140,14 @@ func (rs *rows) Scan(dest ...any) error {
 
 func (rs *rows) Err() error { return rs.err }
 
+func (rs *rows) Columns() ([]string, error) {
+	if rs.closed {
+		return nil, readstore.Wrap("columns", rs.query, errors.New("rows are closed"))
+	}
+	cols, err := rs.r.Columns()
+	return cols, readstore.Wrap("columns", rs.query, err)
+}
+
 func (rs *rows) Close() error {
 	if rs.closed {
 		return nil
