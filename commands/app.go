@@ -34,6 +34,7 @@ type Application struct {
 	RemindIdle             Handler[RemindIdle]
 	Expire                 Handler[Expire]
 	FlagOverdue            Handler[FlagOverdue]
+	WarnDeadline           Handler[WarnDeadline]
 
 	RecognizeCertificate *CertificateRecognizer
 }
@@ -101,6 +102,7 @@ func NewApplication(exec *Executor, ports Ports, logger *slog.Logger, metrics Me
 		RemindIdle:             NewRemindIdleHandler(exec, logger, metrics),
 		Expire:                 NewExpireHandler(exec, logger, metrics),
 		FlagOverdue:            NewFlagOverdueHandler(exec, logger, metrics),
+		WarnDeadline:           NewWarnDeadlineHandler(exec, logger, metrics),
 		RecognizeCertificate:   NewCertificateRecognizer(ports.Blobs, ports.OCR),
 	}, nil
 }

@@ -124,7 +124,7 @@ func mayRun(role, command string) bool {
 		return slices.Contains([]string{"RequestSmsVerification", "ApproveByBureau", "RejectByBureau"}, command)
 	case RoleSystem:
 		return slices.Contains([]string{"PassLiveness", "FailLiveness", "RequestSmsVerification", "ExpireSmsVerification",
-			"RemindIdle", "Expire", "FlagOverdue"}, command)
+			"RemindIdle", "Expire", "FlagOverdue", "WarnDeadline"}, command)
 	}
 	return false
 }

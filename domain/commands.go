@@ -206,6 +206,18 @@ const (
 	StageBureau  = "bureau"
 )
 
+// Deadline kinds that are announced before they pass.
+const (
+	DeadlineReviewDueSoon = "review_due_soon" // the initial review is due within hours
+	DeadlineSMSDueSoon    = "sms_due_soon"    // the MIIT SMS codes expire within hours
+)
+
+// WarnDeadline records that a deadline is near, so notices go out in time.
+type WarnDeadline struct {
+	Kind string
+	At   time.Time
+}
+
 // FlagOverdue records that a review passed its due time.
 type FlagOverdue struct {
 	Stage string
@@ -236,3 +248,4 @@ func (RejectByBureau) CommandName() string         { return "RejectByBureau" }
 func (RemindIdle) CommandName() string             { return "RemindIdle" }
 func (Expire) CommandName() string                 { return "Expire" }
 func (FlagOverdue) CommandName() string            { return "FlagOverdue" }
+func (WarnDeadline) CommandName() string           { return "WarnDeadline" }

@@ -66,6 +66,8 @@ func (r *Rules) Decide(f Filing, c Command) ([]Event, error) {
 		return r.expire(&f, c)
 	case FlagOverdue:
 		return flagOverdue(&f, c)
+	case WarnDeadline:
+		return warnDeadline(&f, c)
 	}
 	return nil, fmt.Errorf("domain: unknown command %T", c)
 }
@@ -101,6 +103,11 @@ func allowedStatuses(c Command) []Status {
 		return []Status{StatusSMSPending}
 	case ApproveByBureau, RejectByBureau:
 		return []Status{StatusBureauReview}
+	case WarnDeadline:
+		if c.Kind == DeadlineSMSDueSoon {
+			return []Status{StatusSMSPending}
+		}
+		return []Status{StatusSubmitted}
 	case FlagOverdue:
 		if c.Stage == StageInitial {
 			return []Status{StatusSubmitted}

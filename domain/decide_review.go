@@ -30,6 +30,8 @@ const (
 	CodeOverdueStage     = "overdue.stage"
 	CodeOverdueNotDue    = "overdue.not_due"
 	CodeOverdueFlagged   = "overdue.already_flagged"
+	CodeDeadlineKind     = "deadline.kind"
+	CodeDeadlineWarned   = "deadline.already_warned"
 )
 
 func (r *Rules) submitForReview(f *Filing, c SubmitForReview) ([]Event, error) {
@@ -308,4 +310,29 @@ func flagOverdue(f *Filing, c FlagOverdue) ([]Event, error) {
 		return nil, err
 	}
 	return []Event{ReviewOverdue{Stage: c.Stage, DueAt: due, At: c.At}}, nil
+}
+
+// warnDeadline announces a near deadline once per deadline: the review due
+// time of the current submission, or the expiry of the current SMS codes.
+func warnDeadline(f *Filing, c WarnDeadline) ([]Event, error) {
+	var ps problems
+	checkTime(&ps, c.At)
+	var due time.Time
+	switch c.Kind {
+	case DeadlineReviewDueSoon:
+		due = f.ReviewDueAt
+	case DeadlineSMSDueSoon:
+		if f.SMS != nil {
+			due = f.SMS.ExpiresAt
+		}
+	default:
+		ps.addf("kind", CodeDeadlineKind, "未知的期限类型", "unknown deadline kind %q", c.Kind)
+	}
+	if slices.ContainsFunc(f.Warned, func(w WarnedDeadline) bool { return w.Kind == c.Kind && w.DueAt.Equal(due) }) {
+		ps.addf("kind", CodeDeadlineWarned, "已提醒", "this deadline was already announced")
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return []Event{DeadlineApproaching{Kind: c.Kind, DueAt: due, At: c.At}}, nil
 }

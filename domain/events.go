@@ -46,6 +46,7 @@ const (
 	TypeIdleReminded              = "filing.idle_reminded.v1"
 	TypeExpired                   = "filing.expired.v1"
 	TypeReviewOverdue             = "filing.review_overdue.v1"
+	TypeDeadlineApproaching       = "filing.deadline_approaching.v1"
 )
 
 // EventTypes lists every event type, in lifecycle order.
@@ -55,7 +56,7 @@ func EventTypes() []string {
 		TypeMaterialUploaded, TypeMaterialRemoved, TypeSubmittedForReview, TypeWithdrawn, TypeAbandoned,
 		TypeInitialReviewApproved, TypeInitialReviewRejected, TypeSentToBureau, TypeSMSVerificationRequested,
 		TypeSMSCodeVerified, TypeSMSCodeRejected, TypeSMSVerificationCompleted, TypeSMSVerificationFailed,
-		TypeBureauApproved, TypeBureauRejected, TypeIdleReminded, TypeExpired, TypeReviewOverdue}
+		TypeBureauApproved, TypeBureauRejected, TypeIdleReminded, TypeExpired, TypeReviewOverdue, TypeDeadlineApproaching}
 }
 
 // TypeVerified starts a filing: the facts of step 1 as checked.
@@ -247,6 +248,16 @@ type ReviewOverdue struct {
 	At    time.Time `json:"at"`
 }
 
+// DeadlineApproaching records that a deadline is near.
+type DeadlineApproaching struct {
+	Kind  string    `json:"kind"`
+	DueAt time.Time `json:"dueAt"`
+	At    time.Time `json:"at"`
+}
+
+func (DeadlineApproaching) EventType() string       { return TypeDeadlineApproaching }
+func (e DeadlineApproaching) OccurredAt() time.Time { return e.At }
+
 func (TypeVerified) EventType() string              { return TypeTypeVerified }
 func (EntitySubmitted) EventType() string           { return TypeEntitySubmitted }
 func (WebsiteSubmitted) EventType() string          { return TypeWebsiteSubmitted }
@@ -357,6 +368,8 @@ func decoderFor(eventType string) func([]byte) (Event, error) {
 		return decodeAs[Expired]
 	case TypeReviewOverdue:
 		return decodeAs[ReviewOverdue]
+	case TypeDeadlineApproaching:
+		return decodeAs[DeadlineApproaching]
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ type Filing struct {
 	ReviewDueAt  time.Time
 	BureauDueAt  time.Time
 	Overdue      []string // review stages flagged overdue since the last submission
+	Warned       []WarnedDeadline
 	Rejection    *Rejection
 	SMS          *SMSState
 	Numbers      *Numbers
@@ -68,6 +69,12 @@ type Liveness struct {
 	SessionID string
 	Reasons   []string
 	At        time.Time
+}
+
+// WarnedDeadline is a deadline already announced as near.
+type WarnedDeadline struct {
+	Kind  string
+	DueAt time.Time
 }
 
 // Rejection is the latest rejection, kept until the next submission.
@@ -160,6 +167,7 @@ func (f Filing) clone() Filing {
 	f.Websites = slices.Clone(f.Websites)
 	f.Materials = slices.Clone(f.Materials)
 	f.Overdue = slices.Clone(f.Overdue)
+	f.Warned = slices.Clone(f.Warned)
 	f.RemindersSent = slices.Clone(f.RemindersSent)
 	if f.SMS != nil {
 		sms := *f.SMS
@@ -295,6 +303,8 @@ func (f *Filing) apply(e Event) {
 		f.Status = StatusExpired
 	case ReviewOverdue:
 		f.Overdue = append(f.Overdue, e.Stage)
+	case DeadlineApproaching:
+		f.Warned = append(f.Warned, WarnedDeadline{Kind: e.Kind, DueAt: e.DueAt})
 	}
 }
 

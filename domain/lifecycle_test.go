@@ -37,6 +37,8 @@ func everyCommand() []Command {
 		Expire{At: at(50 * 24 * time.Hour)},
 		FlagOverdue{Stage: StageInitial, At: at(100 * time.Hour)},
 		FlagOverdue{Stage: StageBureau, At: at(1000 * time.Hour)},
+		WarnDeadline{Kind: DeadlineReviewDueSoon, At: at(20 * time.Hour)},
+		WarnDeadline{Kind: DeadlineSMSDueSoon, At: at(25 * time.Hour)},
 	}
 }
 
@@ -304,4 +306,16 @@ func TestEvolveDoesNotChangeItsInput(t *testing.T) {
 	if !reflect.DeepEqual(before, snapshot) {
 		t.Fatal("Evolve changed the state it was given")
 	}
+}
+
+func TestDeadlineWarnings(t *testing.T) {
+	r := mustRules(t)
+	events := run(t, r, enterpriseCommands()...)
+	due := Replay(events).ReviewDueAt
+	warn := WarnDeadline{Kind: DeadlineReviewDueSoon, At: due.Add(-2 * time.Hour)}
+	e := DeadlineApproaching{Kind: DeadlineReviewDueSoon, DueAt: due, At: warn.At}
+	given(t, r, events...).when(warn).then(e)
+	given(t, r, append(events, e)...).when(warn).thenRejects("kind=" + CodeDeadlineWarned)
+	given(t, r, events...).when(WarnDeadline{Kind: "lunch", At: warn.At}).thenRejects("kind=" + CodeDeadlineKind)
+	given(t, r, events...).when(WarnDeadline{Kind: DeadlineSMSDueSoon, At: warn.At}).thenInvalidState(StatusSubmitted)
 }

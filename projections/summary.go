@@ -3,6 +3,7 @@ package projections
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/beian/beian/domain"
 )
@@ -65,6 +66,8 @@ func Summarize(e domain.Event) domain.Message {
 		return m("闲置 %d 天提醒", "reminder after %d idle days", e.Day)
 	case domain.Expired:
 		return m("闲置超过 45 天，备案过期", "expired after 45 idle days")
+	case domain.DeadlineApproaching:
+		return m("期限将至：%s（%s）", "deadline approaching: %s (%s)", e.Kind, e.DueAt.Format(time.RFC3339))
 	case domain.ReviewOverdue:
 		return m("%s审核超期", "%s review overdue", e.Stage)
 	}
