@@ -183,4 +183,3 @@ func TestRejectionAndResubmission(t *testing.T) {
 		t.Fatalf("subscriber saw %v, want %v", seen, want)
 	}
 }
-

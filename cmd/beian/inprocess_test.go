@@ -28,7 +28,9 @@ func startInProcess(t *testing.T, dir string) *inProcess {
 func startWith(t *testing.T, cfg config) *inProcess {
 	t.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Clock = commands.SystemClock{}
+	if cfg.Clock == nil {
+		cfg.Clock = commands.SystemClock{}
+	}
 	svc, err := open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -50,4 +52,10 @@ func (p *inProcess) as(role, account string) *client {
 		p.t.Fatal(err)
 	}
 	return &client{t: p.t, url: p.url, token: token}
+}
+
+// actors returns clients for the parties of a filing.
+func (p *inProcess) actors(applicantAccount string) actors {
+	return actors{applicant: p.as("applicant", applicantAccount), reviewer: p.as("reviewer", "reviewer-1"),
+		bureau: p.as("bureau", "gd-bureau"), auditor: p.as("auditor", "auditor-1")}
 }

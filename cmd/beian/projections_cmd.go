@@ -44,7 +44,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		names := []string{name}
 		if name == "" {
 			names = nil
-			for _, p := range projectionSet() {
+			for _, p := range projectionSet(s.rules) {
 				names = append(names, p.Name())
 			}
 		}

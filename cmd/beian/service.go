@@ -44,24 +44,27 @@ type config struct {
 // service is the wired application: stores, command side, projections and
 // the API. serve, the operator commands and the tests build it the same way.
 type service struct {
-	cfg     config
-	lock    *os.File
-	events  *eventsqlite.Store
-	read    *readsqlite.Store
-	rules   *domain.Rules
-	sim     *sim.Providers
-	app     *commands.Application
-	runner  *projections.Runner
-	reader  *projections.Reader
-	metrics *metrics.Registry
-	tokens  *api.Tokens
-	api     *api.Server
-	cancel  context.CancelFunc
+	cfg       config
+	lock      *os.File
+	events    *eventsqlite.Store
+	read      *readsqlite.Store
+	rules     *domain.Rules
+	sim       *sim.Providers
+	app       *commands.Application
+	runner    *projections.Runner
+	scheduler *projections.Scheduler
+	reader    *projections.Reader
+	metrics   *metrics.Registry
+	tokens    *api.Tokens
+	api       *api.Server
+	cancel    context.CancelFunc
 }
 
-// projectionSet is every read model, in the order they are built.
-func projectionSet() []projections.Projection {
-	return []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
+// projectionSet is every read model and the deadline timers, in the order
+// they are built.
+func projectionSet(rules *domain.Rules) []projections.Projection {
+	return []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{},
+		projections.Deadlines{Rules: rules}}
 }
 
 // lockData takes the data directory for this process: two processes on one
@@ -128,7 +131,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.runner, err = projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: projectionSet(), Logger: logger}); err != nil {
+	if s.runner, err = projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: projectionSet(s.rules), Logger: logger}); err != nil {
 		return nil, err
 	}
 	s.reader = projections.NewReader(s.read)
@@ -156,6 +159,8 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if err := s.runner.Start(bg); err != nil {
 		return nil, err
 	}
+	s.scheduler = &projections.Scheduler{Read: s.read, Dispatcher: timerDispatcher{app: s.app}, Now: cfg.Clock.Now, Logger: logger}
+	go s.scheduler.Run(bg)
 	go s.api.Run(bg)
 	return s, nil
 }
