@@ -95,7 +95,7 @@ func TestRestartMidStreamConvergesToARebuild(t *testing.T) {
 			t.Errorf("%s: read model after the restart %s, after a rebuild %s", name, h, after[name])
 		}
 	}
-	if len(before) != 4 {
+	if len(before) != 5 {
 		t.Fatalf("hashes of %d projections", len(before))
 	}
 }
