@@ -23,6 +23,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	simData := fs.String("sim-data", "", "seed file of the simulated providers (default: built-in demo data; see docs/sim-data.md)")
 	jwtSecret := fs.String("jwt-secret-file", "", "file with the hex HS256 secret that signs bearer tokens (required without --dev)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify)")
+	notifyFlag := fs.Bool("notify", false, "run the notification consumer in process (notices to the log, or to --notify-webhook)")
+	notifyWebhook := fs.String("notify-webhook", "", "deliver notices by POST to this URL, signed with --notify-secret-file")
+	notifySecret := fs.String("notify-secret-file", "", "file with the hex HMAC-SHA256 key that signs webhook notices")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
@@ -35,7 +39,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	s, err := open(ctx, config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
-		Logger: logger, Clock: commands.SystemClock{}})
+		Logger: logger, Clock: commands.SystemClock{}, Bus: *busURL, Notify: *notifyFlag, NotifyWebhook: *notifyWebhook,
+		NotifySecretFile: *notifySecret})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/blobstore"
+	"github.com/beian/beian/infra/bus"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/filingindex"
 	"github.com/beian/beian/infra/metrics"
@@ -30,15 +31,20 @@ const (
 
 // config is everything a running service is built from.
 type config struct {
-	Addr       string
-	Data       string
-	Dev        bool
-	SimData    string
-	LogLevel   slog.Level
-	JWTSecret  string // file; empty in dev mode means the data directory's
-	Logger     *slog.Logger
-	Clock      commands.Clock
-	SkipListen bool
+	Addr      string
+	Data      string
+	Dev       bool
+	SimData   string
+	LogLevel  slog.Level
+	JWTSecret string // file; empty in dev mode means the data directory's
+	Logger    *slog.Logger
+	Clock     commands.Clock
+	// Events out: --bus kafka://… publishes to Kafka; --notify runs the
+	// notification consumer in process on the in-process bus.
+	Bus              string
+	Notify           bool
+	NotifyWebhook    string
+	NotifySecretFile string
 }
 
 // service is the wired application: stores, command side, projections and
@@ -51,6 +57,7 @@ type service struct {
 	rules     *domain.Rules
 	sim       *sim.Providers
 	app       *commands.Application
+	forwarder *bus.Forwarder
 	runner    *projections.Runner
 	scheduler *projections.Scheduler
 	reader    *projections.Reader
@@ -162,6 +169,9 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.scheduler = &projections.Scheduler{Read: s.read, Dispatcher: timerDispatcher{app: s.app}, Now: cfg.Clock.Now, Logger: logger}
 	go s.scheduler.Run(bg)
 	go s.api.Run(bg)
+	if err := s.eventsOut(bg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

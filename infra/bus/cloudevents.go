@@ -102,6 +102,8 @@ func maskField(key, s string) string {
 	switch key {
 	case "certificateNumber", "registrantCertificateNumber":
 		return keep(s, 6, 4)
+	case "certSuffix":
+		return keep(s, 0, 2) // the last six of a certificate number, which verify the SMS
 	case "mobile", "officePhone":
 		return keep(s, 3, 4)
 	case "email":

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/beian/beian/api"
+	"github.com/beian/beian/infra/bus"
+	"github.com/beian/beian/infra/notify"
+)
+
+// eventsOut starts the published stream: the forwarder, and with --notify
+// the reference notification consumer in this process. The in-process bus
+// makes Publish wait for the consumer's ack, so the forwarder's checkpoint
+// never passes an event the consumer has not handled.
+func (s *service) eventsOut(ctx context.Context) error {
+	if !s.cfg.Notify && s.cfg.Bus == "" {
+		return nil // nobody listens: the log keeps everything for later
+	}
+	logger := watermill.NewSlogLogger(s.cfg.Logger)
+	var publisher message.Publisher
+	ready := make(chan struct{})
+	switch {
+	case s.cfg.Bus != "":
+		p, err := kafkaPublisher(s.cfg.Bus, logger)
+		if err != nil {
+			return err
+		}
+		publisher = p
+		close(ready)
+	default:
+		channel := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, BlockPublishUntilSubscriberAck: true}, logger)
+		publisher = channel
+		consumer, err := s.notifyConsumer(ctx, &readySubscriber{Subscriber: channel, ready: ready})
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := consumer.Run(ctx); err != nil {
+				s.cfg.Logger.Error("notify consumer stopped", "err", err)
+			}
+		}()
+	}
+	if s.cfg.Notify && s.cfg.Bus != "" {
+		return fmt.Errorf("--notify runs the consumer in process with the in-process bus; with --bus kafka run `beian notify` instead")
+	}
+	s.forwarder = &bus.Forwarder{Events: s.events, Publisher: publisher, Read: s.read, Logger: s.cfg.Logger}
+	go func() {
+		select {
+		case <-ready: // a GoChannel publish with no subscriber yet would be lost
+		case <-ctx.Done():
+			return
+		}
+		if err := s.forwarder.Run(ctx); err != nil {
+			s.cfg.Logger.Error("forwarder stopped", "err", err)
+		}
+		publisher.Close()
+	}()
+	return nil
+}
+
+// notifyConsumer builds the reference consumer: dedup and dead letters in
+// the read store, notices to the log or a signed webhook.
+func (s *service) notifyConsumer(ctx context.Context, sub message.Subscriber) (*notify.Consumer, error) {
+	store, err := notify.Open(ctx, s.read)
+	if err != nil {
+		return nil, err
+	}
+	var notifier notify.Notifier = notify.LogNotifier{Logger: s.cfg.Logger.With("component", "notify")}
+	if s.cfg.NotifyWebhook != "" {
+		secret, err := webhookSecret(s.cfg.NotifySecretFile)
+		if err != nil {
+			return nil, err
+		}
+		notifier, err = notify.NewWebhookNotifier(notify.WebhookConfig{URL: s.cfg.NotifyWebhook, Secret: secret, DeadLetters: store,
+			Logger: s.cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("--notify-webhook: %w", err)
+		}
+	}
+	return notify.NewConsumer(notify.ConsumerConfig{Subscriber: sub, Notifier: notifier, Store: store, Logger: s.cfg.Logger, Now: s.cfg.Clock.Now})
+}
+
+// webhookSecret reads the webhook's HMAC key (hex) from a file.
+func webhookSecret(path string) ([]byte, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--notify-secret-file is required with --notify-webhook")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("--notify-secret-file: %w", err)
+	}
+	secret, err := api.LoadOrCreateSecret(path)
+	if err != nil {
+		return nil, fmt.Errorf("--notify-secret-file: %w", err)
+	}
+	return secret, nil
+}
+
+// readySubscriber tells when the consumer has subscribed.
+type readySubscriber struct {
+	message.Subscriber
+	ready chan struct{}
+	once  sync.Once
+}
+
+func (r *readySubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	msgs, err := r.Subscriber.Subscribe(ctx, topic)
+	if err == nil {
+		r.once.Do(func() { close(r.ready) })
+	}
+	return msgs, err
+}
