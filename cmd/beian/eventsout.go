@@ -40,7 +40,9 @@ func (s *service) eventsOut(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.background.Add(1)
 		go func() {
+			defer s.background.Done()
 			if err := consumer.Run(ctx); err != nil {
 				s.cfg.Logger.Error("notify consumer stopped", "err", err)
 			}
@@ -49,8 +51,14 @@ func (s *service) eventsOut(ctx context.Context) error {
 	if s.cfg.Notify && s.cfg.Bus != "" {
 		return fmt.Errorf("--notify runs the consumer in process with the in-process bus; with --bus kafka run `beian notify` instead")
 	}
-	s.forwarder = &bus.Forwarder{Events: s.events, Publisher: publisher, Read: s.read, Logger: s.cfg.Logger}
+	forwarder, err := bus.NewForwarder(bus.ForwarderConfig{Events: s.events, Publisher: publisher, Read: s.read, Logger: s.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	s.forwarder = forwarder
+	s.background.Add(1)
 	go func() {
+		defer s.background.Done()
 		select {
 		case <-ready: // a GoChannel publish with no subscriber yet would be lost
 		case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/beian/beian/api"
@@ -50,21 +51,22 @@ type config struct {
 // service is the wired application: stores, command side, projections and
 // the API. serve, the operator commands and the tests build it the same way.
 type service struct {
-	cfg       config
-	lock      *os.File
-	events    *eventsqlite.Store
-	read      *readsqlite.Store
-	rules     *domain.Rules
-	sim       *sim.Providers
-	app       *commands.Application
-	forwarder *bus.Forwarder
-	runner    *projections.Runner
-	scheduler *projections.Scheduler
-	reader    *projections.Reader
-	metrics   *metrics.Registry
-	tokens    *api.Tokens
-	api       *api.Server
-	cancel    context.CancelFunc
+	cfg        config
+	lock       *os.File
+	events     *eventsqlite.Store
+	read       *readsqlite.Store
+	rules      *domain.Rules
+	sim        *sim.Providers
+	app        *commands.Application
+	forwarder  *bus.Forwarder
+	background sync.WaitGroup // goroutines that use the stores, waited for before closing them
+	runner     *projections.Runner
+	scheduler  *projections.Scheduler
+	reader     *projections.Reader
+	metrics    *metrics.Registry
+	tokens     *api.Tokens
+	api        *api.Server
+	cancel     context.CancelFunc
 }
 
 // projectionSet is every read model and the deadline timers, in the order
@@ -220,6 +222,7 @@ func (s *service) close() {
 	if s.runner != nil {
 		s.runner.Wait()
 	}
+	s.background.Wait()
 	if s.read != nil {
 		s.read.Close()
 	}

@@ -85,7 +85,10 @@ func TestForwarderPublishesEveryEventInOrderAcrossRestarts(t *testing.T) {
 	}
 	run := func() context.CancelFunc {
 		fctx, stop := context.WithCancel(ctx)
-		f := &bus.Forwarder{Events: events, Publisher: pubsub, Read: read, BatchSize: 7}
+		f, err := bus.NewForwarder(bus.ForwarderConfig{Events: events, Publisher: pubsub, Read: read, BatchSize: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
 		go f.Run(fctx)
 		return stop
 	}

@@ -19,19 +19,40 @@ import (
 // filing id, so one filing's events keep their order.
 const PartitionKey = "partition_key"
 
-// Forwarder publishes every filing event of the log to the topic, from its
-// own checkpoint. It is the outbox: nothing is published that is not stored,
-// and everything stored is published at least once (the checkpoint moves
-// only after the transport acknowledged).
-type Forwarder struct {
+// ForwarderConfig configures a Forwarder.
+type ForwarderConfig struct {
 	Events    eventstore.Store
 	Publisher message.Publisher
 	Read      readstore.Store // keeps the checkpoint
 	Name      string          // the checkpoint's name; default "forwarder"
 	Logger    *slog.Logger
 	BatchSize int // events per publish; default 256
+}
 
-	accounts map[string]string // filing → applicant account, a bounded cache
+// Forwarder publishes every filing event of the log to the topic, from its
+// own checkpoint. It is the outbox: nothing is published that is not stored,
+// and everything stored is published at least once (the checkpoint moves
+// only after the transport acknowledged).
+type Forwarder struct {
+	ForwarderConfig
+	accounts map[string]string // filing → applicant account, a bounded cache; Run's own
+}
+
+// NewForwarder checks the configuration and fills in defaults.
+func NewForwarder(cfg ForwarderConfig) (*Forwarder, error) {
+	if cfg.Events == nil || cfg.Publisher == nil || cfg.Read == nil {
+		return nil, errors.New("forwarder: event store, publisher and read store are required")
+	}
+	if cfg.Name == "" {
+		cfg.Name = "forwarder"
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 256
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Forwarder{ForwarderConfig: cfg}, nil
 }
 
 const checkpointSchema = `CREATE TABLE IF NOT EXISTS forwarder_checkpoints (
@@ -41,15 +62,6 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS forwarder_checkpoints (
 
 // Run forwards until ctx ends, resubscribing with backoff after failures.
 func (f *Forwarder) Run(ctx context.Context) error {
-	if f.Name == "" {
-		f.Name = "forwarder"
-	}
-	if f.BatchSize <= 0 {
-		f.BatchSize = 256
-	}
-	if f.Logger == nil {
-		f.Logger = slog.Default()
-	}
 	if err := f.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		_, err := tx.Exec(ctx, checkpointSchema)
 		return err

@@ -165,7 +165,9 @@ func (c *Consumer) handle(ctx context.Context, msg *message.Message) error {
 			return fmt.Errorf("notify consumer: event %s, notice %s: %w", ce.ID, n.ID, err)
 		}
 	}
-	return c.cfg.Store.MarkDelivered(ctx, ce.ID, c.cfg.Now())
+	// Once sent, the mark must be written even if the consumer is stopping:
+	// a shutdown must not turn a delivery into a duplicate.
+	return c.cfg.Store.MarkDelivered(context.WithoutCancel(ctx), ce.ID, c.cfg.Now())
 }
 
 // decode reads a CloudEvent and checks what the consumer relies on: an id
