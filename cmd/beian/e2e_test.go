@@ -136,8 +136,8 @@ func TestFilingFromVerifyTypeToICPNumbers(t *testing.T) {
 		}
 	}
 
-	trail := a.auditor.must(`query($id: ID!) { auditTrail(filingId: $id, first: 100) { edges { node { revision type actorRole actorAccount commandId summary { zh en } } } } }`,
-		map[string]any{"id": id})
+	trail := a.auditor.must(`query($id: ID!, $pos: String) { auditTrail(filingId: $id, first: 100, minPosition: $pos) { edges { node { revision type actorRole actorAccount commandId summary { zh en } } } } }`,
+		map[string]any{"id": id, "pos": res["position"]})
 	edges := dig(trail, "auditTrail", "edges").([]any)
 	if len(edges) != int(p["revision"].(float64))+1 || str(edges[0], "node", "type") != "filing.type_verified.v1" ||
 		str(edges[len(edges)-1], "node", "type") != "filing.bureau_approved.v1" {
