@@ -3,6 +3,7 @@
 //	beian serve        the whole service (GraphQL, projections, simulated providers)
 //	beian token        mint a dev bearer token
 //	beian projections  status and rebuild of the read models
+//	beian notify       the notification consumer of the published stream
 //
 // Every flag has an environment variable BEIAN_<FLAG>; a bad value stops the
 // program with one line naming the flag.
@@ -50,7 +51,8 @@ usage:
   beian serve [--addr 127.0.0.1:8080] [--data ./data] [--dev] [--sim-data FILE]
   beian token --data DIR --role ROLE [--account ID] [--ttl 24h]
   beian projections status [--data DIR]
-  beian projections rebuild [NAME] [--data DIR] [--addr HOST:PORT]
+  beian projections rebuild [NAME] [--data DIR]
+  beian notify --bus kafka://host:port [--data DIR] [--webhook URL --secret-file FILE]
 
 Run "beian COMMAND --help" for the flags of a command.
 `
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return token(args[1:], stdout, stderr)
 	case "projections":
 		return projectionsCmd(ctx, args[1:], stdout, stderr)
+	case "notify":
+		return notifyCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

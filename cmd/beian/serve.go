@@ -23,7 +23,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	simData := fs.String("sim-data", "", "seed file of the simulated providers (default: built-in demo data; see docs/sim-data.md)")
 	jwtSecret := fs.String("jwt-secret-file", "", "file with the hex HS256 secret that signs bearer tokens (required without --dev)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify)")
+	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify only)")
 	notifyFlag := fs.Bool("notify", false, "run the notification consumer in process (notices to the log, or to --notify-webhook)")
 	notifyWebhook := fs.String("notify-webhook", "", "deliver notices by POST to this URL, signed with --notify-secret-file")
 	notifySecret := fs.String("notify-secret-file", "", "file with the hex HMAC-SHA256 key that signs webhook notices")

@@ -62,11 +62,8 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS forwarder_checkpoints (
 
 // Run forwards until ctx ends, resubscribing with backoff after failures.
 func (f *Forwarder) Run(ctx context.Context) error {
-	if err := f.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		_, err := tx.Exec(ctx, checkpointSchema)
+	if err := f.ensureSchema(ctx); err != nil {
 		return err
-	}); err != nil {
-		return fmt.Errorf("forwarder checkpoint: %w", err)
 	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -84,8 +81,22 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	return nil
 }
 
+func (f *Forwarder) ensureSchema(ctx context.Context) error {
+	err := f.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		_, err := tx.Exec(ctx, checkpointSchema)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("forwarder checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Checkpoint returns the position of the last event published.
 func (f *Forwarder) Checkpoint(ctx context.Context) (uint64, error) {
+	if err := f.ensureSchema(ctx); err != nil {
+		return 0, err
+	}
 	var pos int64
 	err := f.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT position FROM forwarder_checkpoints WHERE name = ?`, f.Name).Scan(&pos)
