@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/beian/beian/infra/readstore"
 	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // receiver is a webhook endpoint that checks signatures and records notices.
@@ -62,8 +64,14 @@ func (rc *receiver) kinds(role string) []string {
 
 // TestNotifyDeliversEveryNoticeOnceInOrder: the notices of a filing's life,
 // with a rejection and an SMS expiry, reach a signed webhook once each, in
-// order, and a full redelivery of the stream sends nothing again.
+// order, and a full redelivery of the stream sends nothing again: with the
+// consumer in process (serve --notify), and with `beian notify` on Kafka.
 func TestNotifyDeliversEveryNoticeOnceInOrder(t *testing.T) {
+	t.Run("in process", func(t *testing.T) { notifyLife(t, false) })
+	t.Run("beian notify over Kafka", func(t *testing.T) { notifyLife(t, true) })
+}
+
+func notifyLife(t *testing.T, overKafka bool) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "webhook-secret")
 	if err := os.WriteFile(secretFile, []byte("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
@@ -75,6 +83,27 @@ func TestNotifyDeliversEveryNoticeOnceInOrder(t *testing.T) {
 	defer hook.Close()
 	clock := &manualClock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}
 	cfg := config{Data: dir, Dev: true, Clock: clock, Notify: true, NotifyWebhook: hook.URL, NotifySecretFile: secretFile}
+	if overKafka {
+		cluster, err := kfake.NewCluster()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cluster.Close()
+		busURL := "kafka://" + strings.Join(cluster.ListenAddrs(), ",")
+		cfg = config{Data: dir, Dev: true, Clock: clock, Bus: busURL}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- notifyCmd(ctx, []string{"--bus", busURL + "?group=notify-life", "--data", filepath.Join(dir, "notify"),
+				"--webhook", hook.URL, "--secret-file", secretFile, "--log-level", "error"}, io.Discard, io.Discard)
+		}()
+		defer func() {
+			stop()
+			if err := <-done; err != nil {
+				t.Errorf("beian notify: %v", err)
+			}
+		}()
+	}
 	h := &deadlineHarness{t: t, dir: dir, clock: clock}
 	h.p = startWith(t, cfg)
 	a := h.p.actors("acct-notify")
@@ -140,10 +169,10 @@ func TestNotifyDeliversEveryNoticeOnceInOrder(t *testing.T) {
 
 func waitNotices(t *testing.T, rc *receiver, role string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(rc.kinds(role)) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d %s notices after 15s: %v", len(rc.kinds(role)), role, rc.kinds(role))
+			t.Fatalf("%d %s notices after 60s: %v", len(rc.kinds(role)), role, rc.kinds(role))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
