@@ -204,6 +204,9 @@ func TestFullLifeThroughHandlers(t *testing.T) {
 			t.Fatalf("event %s lacks metadata: %+v", r.Type, md)
 		}
 	}
+	if _, err := eventstore.VerifyChain(recorded); err != nil {
+		t.Fatalf("the filing's hash chain: %v", err)
+	}
 }
 
 func TestRepeatedCommandsReturnTheFirstResult(t *testing.T) {

@@ -132,9 +132,13 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 		if err != nil {
 			return Result{}, err
 		}
-		expected := eventstore.NoStream()
+		expected, lastHash := eventstore.NoStream(), ""
 		if len(recorded) > 0 {
-			expected = eventstore.Exact(recorded[len(recorded)-1].Revision)
+			last := recorded[len(recorded)-1]
+			expected, lastHash = eventstore.Exact(last.Revision), last.Metadata.Hash
+		}
+		if err := eventstore.Chain(Stream(filingID), uint64(len(recorded)), lastHash, data); err != nil {
+			return Result{}, err
 		}
 		res, err := x.store.Append(ctx, Stream(filingID), expected, data)
 		switch {

@@ -124,6 +124,14 @@ func (s *Store) commit(batch []*appendRequest) {
 		s.rows, s.rowStreams = s.rows[:0], nil
 		s.nextPos = startPos
 		s.heads.clear()
+		if sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT {
+			// Someone else wrote to the file (another process despite the
+			// data-directory lock): go on from what is stored.
+			var head sql.NullInt64
+			if qerr := s.wconn.QueryRowContext(context.Background(), `SELECT MAX(position) FROM events`).Scan(&head); qerr == nil {
+				s.nextPos = uint64(head.Int64) + 1
+			}
+		}
 		s.fail(err)
 		for _, req := range batch {
 			req.reply <- appendReply{err: &eventstore.Error{Op: "append", Stream: req.stream, Revision: -1, Err: err}}
