@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -201,7 +202,29 @@ func (r *resolver) AuditTrail(ctx context.Context, args struct {
 	for i, a := range page.Items {
 		c.Edges = append(c.Edges, auditEdge{Cursor: page.Cursors[i], Node: viewAudit(a)})
 	}
+	if c.Chain, err = r.chain(ctx, string(args.FilingID)); err != nil {
+		return nil, r.fail(ctx, err)
+	}
 	return c, nil
+}
+
+// chain verifies the filing's hash chain against the event log itself: the
+// read model could be altered too.
+func (r *resolver) chain(ctx context.Context, filingID string) (chainView, error) {
+	_, recorded, err := r.app.Executor.Load(ctx, filingID)
+	if err != nil {
+		return chainView{}, err
+	}
+	head, err := eventstore.VerifyChain(recorded)
+	var broken *eventstore.BrokenLinkError
+	switch {
+	case errors.As(err, &broken):
+		rev := int32(broken.Revision)
+		return chainView{Events: int32(len(recorded)), BrokenAt: &rev, Reason: &broken.Reason}, nil
+	case err != nil:
+		return chainView{}, err
+	}
+	return chainView{Verified: true, Events: int32(len(recorded)), Head: optString(head)}, nil
 }
 
 func (r *resolver) ReviewQueue(ctx context.Context, args struct {

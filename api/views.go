@@ -305,6 +305,7 @@ type auditEntryView struct {
 	Type, ActorAccount, ActorRole, CommandId, CorrelationId string
 	OccurredAt, RecordedAt                                  graphql.Time
 	Summary                                                 messageView
+	Hash, PrevHash                                          string
 }
 
 type auditEdge struct {
@@ -315,6 +316,14 @@ type auditEdge struct {
 type auditConnection struct {
 	Edges    []auditEdge
 	PageInfo pageInfo
+	Chain    chainView
+}
+
+type chainView struct {
+	Verified     bool
+	Events       int32
+	Head, Reason *string
+	BrokenAt     *int32
 }
 
 func viewAudit(a projections.AuditEntry) auditEntryView {
@@ -322,6 +331,7 @@ func viewAudit(a projections.AuditEntry) auditEntryView {
 		Position: position(a.Position), Revision: int32(a.Revision), EventId: graphql.ID(a.EventID), Type: a.Type,
 		ActorAccount: a.ActorAccount, ActorRole: a.ActorRole, CommandId: a.CommandID, CorrelationId: a.CorrelationID,
 		OccurredAt: graphql.Time{Time: a.OccurredAt}, RecordedAt: graphql.Time{Time: a.RecordedAt}, Summary: message(a.Summary),
+		Hash: a.Hash, PrevHash: a.PrevHash,
 	}
 }
 

@@ -156,6 +156,8 @@ type AuditEntry struct {
 	CommandID     string
 	CorrelationID string
 	Summary       domain.Message
+	Hash          string
+	PrevHash      string
 }
 
 // AuditTrail lists a filing's events oldest first.
@@ -172,7 +174,7 @@ func (q *Reader) AuditTrail(ctx context.Context, filingID string, first int, aft
 	}
 	err := q.view(ctx, Audit{}, func(ctx context.Context, tx readstore.Tx, t Tables) error {
 		rows, err := tx.Query(ctx, t.SQL(`SELECT position, revision, event_id, type, actor_account, actor_role, occurred_at, recorded_at,
-				command_id, correlation_id, summary_zh, summary_en
+				command_id, correlation_id, summary_zh, summary_en, hash, prev_hash
 			FROM {audit} WHERE filing_id = ? AND revision > ? ORDER BY revision LIMIT ?`), filingID, from, first+1)
 		if err != nil {
 			return err
@@ -182,7 +184,7 @@ func (q *Reader) AuditTrail(ctx context.Context, filingID string, first int, aft
 			var a AuditEntry
 			var pos, rev, occurred, recorded int64
 			if err := rows.Scan(&pos, &rev, &a.EventID, &a.Type, &a.ActorAccount, &a.ActorRole, &occurred, &recorded,
-				&a.CommandID, &a.CorrelationID, &a.Summary.Zh, &a.Summary.En); err != nil {
+				&a.CommandID, &a.CorrelationID, &a.Summary.Zh, &a.Summary.En, &a.Hash, &a.PrevHash); err != nil {
 				return err
 			}
 			a.Position, a.Revision = uint64(pos), uint64(rev)

@@ -4,6 +4,7 @@
 //	beian token        mint a dev bearer token
 //	beian projections  status and rebuild of the read models
 //	beian notify       the notification consumer of the published stream
+//	beian audit        replay a filing from the log, verify the hash chains, record checkpoints
 //
 // Every flag has an environment variable BEIAN_<FLAG>; a bad value stops the
 // program with one line naming the flag.
@@ -53,6 +54,9 @@ usage:
   beian projections status [--data DIR]
   beian projections rebuild [NAME] [--data DIR]
   beian notify --bus kafka://host:port [--data DIR] [--webhook URL --secret-file FILE]
+  beian audit replay FILING_ID [--revision N | --at RFC3339] [--json] [--data DIR]
+  beian audit verify [FILING_ID | --all] [--data DIR]
+  beian audit checkpoint [--data DIR]
 
 Run "beian COMMAND --help" for the flags of a command.
 `
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return projectionsCmd(ctx, args[1:], stdout, stderr)
 	case "notify":
 		return notifyCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

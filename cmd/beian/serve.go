@@ -27,6 +27,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	notifyFlag := fs.Bool("notify", false, "run the notification consumer in process (notices to the log, or to --notify-webhook)")
 	notifyWebhook := fs.String("notify-webhook", "", "deliver notices by POST to this URL, signed with --notify-secret-file")
 	notifySecret := fs.String("notify-secret-file", "", "file with the hex HMAC-SHA256 key that signs webhook notices")
+	checkpointEvery := fs.Duration("audit-checkpoint-every", time.Hour, "record an audit checkpoint (Merkle root of every stream's head) this often; 0 disables")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
@@ -40,7 +41,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	s, err := open(ctx, config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
 		Logger: logger, Clock: commands.SystemClock{}, Bus: *busURL, Notify: *notifyFlag, NotifyWebhook: *notifyWebhook,
-		NotifySecretFile: *notifySecret})
+		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery})
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/beian/beian/api"
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/blobstore"
 	"github.com/beian/beian/infra/bus"
+	"github.com/beian/beian/infra/eventstore"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/filingindex"
 	"github.com/beian/beian/infra/metrics"
@@ -42,8 +44,10 @@ type config struct {
 	Clock     commands.Clock
 	// Events out: --bus kafka://… publishes to Kafka; --notify runs the
 	// notification consumer in process on the in-process bus.
-	Bus              string
-	Notify           bool
+	Bus    string
+	Notify bool
+	// CheckpointEvery records an audit checkpoint that often (0: never).
+	CheckpointEvery  time.Duration
 	NotifyWebhook    string
 	NotifySecretFile string
 }
@@ -171,10 +175,39 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.scheduler = &projections.Scheduler{Read: s.read, Dispatcher: timerDispatcher{app: s.app}, Now: cfg.Clock.Now, Logger: logger}
 	go s.scheduler.Run(bg)
 	go s.api.Run(bg)
+	if cfg.CheckpointEvery > 0 {
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			s.checkpoints(bg, cfg.CheckpointEvery)
+		}()
+	}
 	if err := s.eventsOut(bg); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkpoints records an audit checkpoint periodically: each commits to the
+// head of every stream, so later tampering with anything before it shows.
+func (s *service) checkpoints(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		cp, err := eventstore.RecordCheckpoint(ctx, s.events, s.cfg.Clock.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.cfg.Logger.Error("audit checkpoint refused", "err", err)
+			}
+			continue
+		}
+		s.cfg.Logger.Info("audit checkpoint", "position", cp.Position, "streams", cp.Streams, "root", cp.Root)
+	}
 }
 
 // jwtSecret is the operator's secret file, or in dev mode the data
