@@ -52,7 +52,20 @@ func zhangSan(mobile string) map[string]any {
 // fillFiling walks the applicant's steps of the demo enterprise filing up to
 // a submission, checking the progress after each step.
 func fillFiling(t *testing.T, a actors) (string, *subscriber, string) {
+	return fillFilingWatched(t, a, nil)
+}
+
+// fillFilingWatched is fillFiling calling after with every mutation's result.
+func fillFilingWatched(t *testing.T, a actors, after func(id string, res map[string]any)) (string, *subscriber, string) {
 	app := a.applicant
+	mutate := func(c *client, name, inputType string, input map[string]any) map[string]any {
+		t.Helper()
+		res := mutate(c, name, inputType, input)
+		if after != nil {
+			after(res["filingId"].(string), res)
+		}
+		return res
+	}
 	res := mutate(app, "verifyType", "VerifyTypeInput", map[string]any{"idempotencyKey": uuid.NewString(),
 		"province": "44", "city": "深圳市", "district": "南山区", "nature": "enterprise", "certificateType": "business_licence",
 		"certificateNumber": "91440300MA5F12342Q", "domains": []string{"example.com"},
