@@ -23,6 +23,7 @@ type resolver struct {
 	reader  *projections.Reader
 	waiter  Waiter
 	events  eventstore.Store
+	log     eventstore.Store
 	hub     *hub
 	logger  *slog.Logger
 	now     func() time.Time
@@ -211,9 +212,16 @@ func (r *resolver) AuditTrail(ctx context.Context, args struct {
 // chain verifies the filing's hash chain against the event log itself: the
 // read model could be altered too.
 func (r *resolver) chain(ctx context.Context, filingID string) (chainView, error) {
-	_, recorded, err := r.app.Executor.Load(ctx, filingID)
-	if err != nil {
-		return chainView{}, err
+	var recorded []eventstore.RecordedEvent
+	for {
+		page, err := r.log.ReadStream(ctx, commands.Stream(filingID), uint64(len(recorded)), 1000)
+		if err != nil {
+			return chainView{}, err
+		}
+		recorded = append(recorded, page...)
+		if len(page) < 1000 {
+			break
+		}
 	}
 	head, err := eventstore.VerifyChain(recorded)
 	var broken *eventstore.BrokenLinkError

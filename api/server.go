@@ -68,7 +68,8 @@ type Config struct {
 	Rules   *domain.Rules
 	Reader  *projections.Reader
 	Waiter  Waiter
-	Events  eventstore.Store
+	Events  eventstore.Store // the log as read (personal data opened)
+	Log     eventstore.Store // the log as stored, whose bytes the hash chains cover
 	Tokens  *Tokens
 	Blobs   commands.BlobStore
 	Metrics *metrics.Registry
@@ -92,7 +93,7 @@ type SimulatedPhone interface {
 
 func (c Config) validate() error {
 	var errs []error
-	if c.App == nil || c.Rules == nil || c.Reader == nil || c.Waiter == nil || c.Events == nil || c.Blobs == nil {
+	if c.App == nil || c.Rules == nil || c.Reader == nil || c.Waiter == nil || c.Events == nil || c.Log == nil || c.Blobs == nil {
 		errs = append(errs, errors.New("api: application, rules, reader, waiter, event store and blob store are required"))
 	}
 	if c.Tokens == nil {
@@ -128,7 +129,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg.Limits.setDefaults(cfg.Rules)
 	s := &Server{cfg: cfg, hub: newHub()}
-	r := &resolver{app: cfg.App, rules: cfg.Rules, reader: cfg.Reader, waiter: cfg.Waiter, events: cfg.Events, hub: s.hub,
+	r := &resolver{app: cfg.App, rules: cfg.Rules, reader: cfg.Reader, waiter: cfg.Waiter, events: cfg.Events, log: cfg.Log, hub: s.hub,
 		logger: cfg.Logger, now: cfg.Now, maxWait: cfg.Limits.MaxWait, devLiveness: cfg.Dev}
 	dev := cfg.Dev
 	schema, err := graphql.ParseSchema(schemaText, r,

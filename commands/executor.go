@@ -26,9 +26,22 @@ const maxAttempts = 10
 
 // Executor runs the load → decide → append cycle every handler shares.
 type Executor struct {
-	store eventstore.Store
-	rules *domain.Rules
-	clock Clock
+	store  eventstore.Store
+	rules  *domain.Rules
+	clock  Clock
+	sealer Sealer
+}
+
+// Sealer encrypts the personal data of events before they are chained and
+// appended; f is the filing as the events leave it.
+type Sealer interface {
+	Seal(ctx context.Context, f domain.Filing, events []eventstore.EventData) error
+}
+
+// WithSealer returns the executor sealing personal data with s.
+func (x *Executor) WithSealer(s Sealer) *Executor {
+	x.sealer = s
+	return x
 }
 
 // NewExecutor returns an Executor; it refuses nil dependencies.
@@ -131,6 +144,15 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 		data, err := x.eventData(events, commandID, inputHash, m)
 		if err != nil {
 			return Result{}, err
+		}
+		if x.sealer != nil {
+			after := f
+			for _, e := range events {
+				after = domain.Evolve(after, e)
+			}
+			if err := x.sealer.Seal(ctx, after, data); err != nil {
+				return Result{}, fmt.Errorf("%s: seal personal data: %w", name, err)
+			}
 		}
 		expected, lastHash := eventstore.NoStream(), ""
 		if len(recorded) > 0 {

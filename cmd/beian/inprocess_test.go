@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -27,7 +28,11 @@ func startInProcess(t *testing.T, dir string) *inProcess {
 // startWith runs the service with a configuration of the test's choosing.
 func startWith(t *testing.T, cfg config) *inProcess {
 	t.Helper()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	var out io.Writer = io.Discard
+	if os.Getenv("BEIAN_TEST_LOG") != "" {
+		out = os.Stderr // to see what the service says while debugging a test
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(out, nil))
 	if cfg.Clock == nil {
 		cfg.Clock = commands.SystemClock{}
 	}

@@ -20,6 +20,7 @@ import (
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/filingindex"
 	"github.com/beian/beian/infra/metrics"
+	"github.com/beian/beian/infra/privacy"
 	"github.com/beian/beian/infra/providers/sim"
 	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 	"github.com/beian/beian/projections"
@@ -28,6 +29,7 @@ import (
 // Files in the data directory.
 const (
 	devSecretFile      = "jwt-secret"
+	masterKeyFile      = "master-key" // seals the personal-data keys; BEIAN_MASTER_KEY overrides
 	livenessSecretFile = "liveness-webhook-secret"
 	lockFile           = "LOCK"
 )
@@ -57,7 +59,10 @@ type config struct {
 type service struct {
 	cfg        config
 	lock       *os.File
-	events     *eventsqlite.Store
+	log        *eventsqlite.Store // the log as stored: sealed payloads, the bytes the hash chains cover
+	events     eventstore.Store   // the log as read: personal data opened
+	privacy    *privacy.Protector
+	keys       *privacy.KeyStore
 	read       *readsqlite.Store
 	rules      *domain.Rules
 	sim        *sim.Providers
@@ -120,9 +125,18 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 			return nil, fmt.Errorf("--sim-data: %w", err)
 		}
 	}
-	if s.events, err = eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(cfg.Data, "events.db"), Logger: logger}); err != nil {
+	if s.log, err = eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(cfg.Data, "events.db"), Logger: logger}); err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
+	master, err := privacy.LoadMasterKey(os.Getenv("BEIAN_MASTER_KEY"), filepath.Join(cfg.Data, masterKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	if s.keys, err = privacy.OpenKeyStore(filepath.Join(cfg.Data, "keys.db"), master); err != nil {
+		return nil, err
+	}
+	s.privacy = privacy.NewProtector(s.keys, master)
+	s.events = privacy.NewStore(s.log, s.privacy)
 	if s.read, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(cfg.Data, "read.db"), Logger: logger}); err != nil {
 		return nil, fmt.Errorf("read store: %w", err)
 	}
@@ -137,7 +151,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.sim = sim.New(seed, cfg.Clock)
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock), commands.Ports{
+	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock).WithSealer(privacy.Sealer{P: s.privacy}), commands.Ports{
 		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: filingindex.Start(bg, s.events, logger),
 		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs,
 	}, logger, s.metrics)
@@ -162,7 +176,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 		return nil, err
 	}
 	s.api, err = api.New(api.Config{
-		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s.runner, Events: s.events, Tokens: s.tokens, Blobs: blobs,
+		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s.runner, Events: s.events, Log: s.log, Tokens: s.tokens, Blobs: blobs,
 		Metrics: s.metrics, Ready: s.ready, LivenessSecret: livenessSecret, Logger: logger, Now: cfg.Clock.Now, Dev: cfg.Dev,
 		Phone: s.sim,
 	})
@@ -199,7 +213,7 @@ func (s *service) checkpoints(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		cp, err := eventstore.RecordCheckpoint(ctx, s.events, s.cfg.Clock.Now())
+		cp, err := eventstore.RecordCheckpoint(ctx, s.log, s.cfg.Clock.Now())
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.Logger.Error("audit checkpoint refused", "err", err)
@@ -228,7 +242,7 @@ func (s *service) jwtSecret() ([]byte, error) {
 
 // ready: the event store accepts writes and every projection has caught up.
 func (s *service) ready(ctx context.Context) error {
-	if err := s.events.Healthy(); err != nil {
+	if err := s.log.Healthy(); err != nil {
 		return fmt.Errorf("event store: %w", err)
 	}
 	return s.runner.Ready()
@@ -236,7 +250,7 @@ func (s *service) ready(ctx context.Context) error {
 
 // lag is the projections' distance from the log's head, for /metrics.
 func (s *service) lag() map[string]float64 {
-	head, err := s.events.Head(context.Background())
+	head, err := s.log.Head(context.Background())
 	out := map[string]float64{}
 	if err != nil {
 		return out
@@ -259,8 +273,11 @@ func (s *service) close() {
 	if s.read != nil {
 		s.read.Close()
 	}
-	if s.events != nil {
-		s.events.Close()
+	if s.log != nil {
+		s.log.Close()
+	}
+	if s.keys != nil {
+		s.keys.Close()
 	}
 	if s.lock != nil {
 		s.lock.Close() // releases the flock

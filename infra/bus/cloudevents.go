@@ -99,6 +99,9 @@ func isPersonKey(key string) bool {
 }
 
 func maskField(key, s string) string {
+	if s == "[erased]" {
+		return s // nothing left to mask
+	}
 	switch key {
 	case "certificateNumber", "registrantCertificateNumber":
 		return keep(s, 6, 4)

@@ -81,9 +81,14 @@ type Metadata struct {
 // RecordedEvent is a stored event.
 type RecordedEvent struct {
 	EventData
-	Stream     string
-	Revision   uint64    // 0 for a stream's first event
-	Position   uint64    // place in $all: 1 for the first event, no gaps
+	Stream   string
+	Revision uint64 // 0 for a stream's first event
+	// Position is the place in $all: increasing in commit order, never 0,
+	// and adapter-specific. SQLite numbers events 1, 2, 3 without gaps;
+	// EventStoreDB derives it from the log's byte offset, with gaps. Treat
+	// it as opaque: compare it, store it, pass it back (p or p+1) to the
+	// same store.
+	Position   uint64
 	RecordedAt time.Time // when the store committed it
 }
 

@@ -523,8 +523,10 @@ func testReopen(t *testing.T, f Features) {
 			t.Fatalf("event %d differs after reopening", i)
 		}
 	}
+	// Positions go on increasing after a reopen; whether they are gap-free
+	// is the adapter's business (SQLite's own tests check that it is).
 	r := mustAppend(t, s, st, eventstore.Exact(uint64(len(acked)-1)), Event("t.v1", "after"))
-	if r.Position != got[len(got)-1].Position+1 {
-		t.Fatalf("position after reopening %d, want %d", r.Position, got[len(got)-1].Position+1)
+	if r.Position <= got[len(got)-1].Position {
+		t.Fatalf("position after reopening %d, not after %d", r.Position, got[len(got)-1].Position)
 	}
 }

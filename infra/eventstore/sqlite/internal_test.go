@@ -67,6 +67,32 @@ func TestPositionsAreGapFree(t *testing.T) {
 	}
 }
 
+// TestPositionsContinueAfterReopen: the next position after a reopen is
+// the old head plus one. (The conformance suite asks only that positions
+// increase, since other adapters' positions have gaps.)
+func TestPositionsContinueAfterReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	ctx := context.Background()
+	var last uint64
+	for round := range 3 {
+		s, err := Open(Config{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			r, err := s.Append(ctx, "filing-1", eventstore.Any(), []eventstore.EventData{eventstoretest.Event("t.v1", "a")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Position != last+1 {
+				t.Fatalf("round %d: position %d after %d", round, r.Position, last)
+			}
+			last = r.Position
+		}
+		s.Close()
+	}
+}
+
 func TestClosedStoreRefusesAppends(t *testing.T) {
 	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "events.db")})
 	if err != nil {
