@@ -23,6 +23,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	simData := fs.String("sim-data", "", "seed file of the simulated providers (default: built-in demo data; see docs/sim-data.md)")
 	jwtSecret := fs.String("jwt-secret-file", "", "file with the hex HS256 secret that signs bearer tokens (required without --dev)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	eventStore := fs.String("event-store", "sqlite", "the event log: sqlite (in --data) or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
 	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify only)")
 	notifyFlag := fs.Bool("notify", false, "run the notification consumer in process (notices to the log, or to --notify-webhook)")
 	notifyWebhook := fs.String("notify-webhook", "", "deliver notices by POST to this URL, signed with --notify-secret-file")
@@ -41,7 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	s, err := open(ctx, config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
 		Logger: logger, Clock: commands.SystemClock{}, Bus: *busURL, Notify: *notifyFlag, NotifyWebhook: *notifyWebhook,
-		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery})
+		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery, EventStore: *eventStore})
 	if err != nil {
 		return err
 	}

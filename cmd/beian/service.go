@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/beian/beian/infra/blobstore"
 	"github.com/beian/beian/infra/bus"
 	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/eventstore/esdb"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/filingindex"
 	"github.com/beian/beian/infra/metrics"
@@ -46,8 +48,10 @@ type config struct {
 	Clock     commands.Clock
 	// Events out: --bus kafka://… publishes to Kafka; --notify runs the
 	// notification consumer in process on the in-process bus.
-	Bus    string
-	Notify bool
+	EventStore string // "" or sqlite: the data directory\'s file; esdb://…: EventStoreDB/KurrentDB
+	ReadStore  string // "" or sqlite: the data directory\'s file; postgres://…
+	Bus        string
+	Notify     bool
 	// CheckpointEvery records an audit checkpoint that often (0: never).
 	CheckpointEvery  time.Duration
 	NotifyWebhook    string
@@ -59,8 +63,8 @@ type config struct {
 type service struct {
 	cfg        config
 	lock       *os.File
-	log        *eventsqlite.Store // the log as stored: sealed payloads, the bytes the hash chains cover
-	events     eventstore.Store   // the log as read: personal data opened
+	log        logStore         // the log as stored: sealed payloads, the bytes the hash chains cover
+	events     eventstore.Store // the log as read: personal data opened
 	privacy    *privacy.Protector
 	keys       *privacy.KeyStore
 	read       *readsqlite.Store
@@ -104,6 +108,32 @@ func lockData(dir string) (*os.File, error) {
 
 var errDataInUse = errors.New("data directory locked")
 
+// logStore is an event-store adapter that reports its health.
+type logStore interface {
+	eventstore.Store
+	Healthy() error
+}
+
+// openLog opens the event log: the SQLite file of the data directory, or
+// EventStoreDB/KurrentDB with --event-store esdb://….
+func openLog(cfg config) (logStore, error) {
+	if cfg.EventStore == "" || cfg.EventStore == "sqlite" {
+		store, err := eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(cfg.Data, "events.db"), Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("event store: %w", err)
+		}
+		return store, nil
+	}
+	if !strings.HasPrefix(cfg.EventStore, "esdb://") && !strings.HasPrefix(cfg.EventStore, "esdb+discover://") {
+		return nil, fmt.Errorf("--event-store %q: want sqlite or esdb://host:2113?tls=false", cfg.EventStore)
+	}
+	store, err := esdb.Open(esdb.Config{URL: cfg.EventStore, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("--event-store: %w", err)
+	}
+	return store, nil
+}
+
 // open wires the service; start runs its background parts.
 func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s := &service{cfg: cfg}
@@ -125,8 +155,8 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 			return nil, fmt.Errorf("--sim-data: %w", err)
 		}
 	}
-	if s.log, err = eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(cfg.Data, "events.db"), Logger: logger}); err != nil {
-		return nil, fmt.Errorf("event store: %w", err)
+	if s.log, err = openLog(cfg); err != nil {
+		return nil, err
 	}
 	master, err := privacy.LoadMasterKey(os.Getenv("BEIAN_MASTER_KEY"), filepath.Join(cfg.Data, masterKeyFile))
 	if err != nil {
