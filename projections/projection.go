@@ -52,11 +52,12 @@ func decode(r eventstore.RecordedEvent) (Event, error) {
 // Tables maps a projection's logical table names to the physical tables of
 // one generation, e.g. filings → filings_v1_g3.
 type Tables struct {
-	names map[string]string
+	generation int
+	names      map[string]string
 }
 
 func newTables(p Projection, generation int) Tables {
-	t := Tables{names: map[string]string{}}
+	t := Tables{generation: generation, names: map[string]string{}}
 	for _, logical := range p.Tables() {
 		t.names[logical] = fmt.Sprintf("%s_v%d_g%d", logical, p.Version(), generation)
 	}

@@ -51,15 +51,38 @@ type FilingRow struct {
 	Position uint64
 }
 
-// view runs fn on the live tables of p.
+// view runs fn on the live tables of p. A rebuild's swap may drop the
+// tables a View chose just before it: PostgreSQL's DROP TABLE is outside a
+// View's snapshot (SQLite's is not). A View that failed while the live
+// generation moved on is run once more, on the new generation.
 func (q *Reader) view(ctx context.Context, p Projection, fn func(ctx context.Context, tx readstore.Tx, t Tables) error) error {
-	return q.read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+	used, err := q.viewOnce(ctx, p, fn)
+	if err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotReady) || ctx.Err() != nil {
+		return err
+	}
+	var live Tables
+	if q.read.View(ctx, func(ctx context.Context, tx readstore.Tx) (err error) {
+		live, err = liveTables(ctx, tx, p)
+		return err
+	}) != nil || live.generation == used.generation {
+		return err
+	}
+	_, err = q.viewOnce(ctx, p, fn)
+	return err
+}
+
+// viewOnce runs fn in one View and reports the tables it was given.
+func (q *Reader) viewOnce(ctx context.Context, p Projection, fn func(ctx context.Context, tx readstore.Tx, t Tables) error) (Tables, error) {
+	var used Tables
+	err := q.read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		t, err := liveTables(ctx, tx, p)
 		if err != nil {
 			return err
 		}
+		used = t
 		return fn(ctx, tx, t)
 	})
+	return used, err
 }
 
 // Filing returns one filing's state.
