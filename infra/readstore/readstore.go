@@ -86,6 +86,11 @@ type Store interface {
 	// A write in fn fails. fn's error is returned unchanged; a panic
 	// propagates as in Update.
 	View(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Compact gives the space of deleted rows and dropped tables back, so
+	// that their bytes leave the store's files as far as the database
+	// allows: erasure runs it after removing personal data. It may take
+	// long on a large store and may hold Updates back while it runs.
+	Compact(ctx context.Context) error
 	// Dialect is DialectSQLite or DialectPostgres, for the rare statement
 	// that cannot be written portably.
 	Dialect() string

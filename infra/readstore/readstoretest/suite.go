@@ -52,6 +52,7 @@ func Run(t *testing.T, f Features) {
 		{"OneStatementAtATime", testOneStatementAtATime},
 		{"TxOnlyInsideFn", testTxOnlyInsideFn},
 		{"ErrorNamesStatement", testErrorNamesStatement},
+		{"Compact", testCompact},
 		{"CloseWaitsForTransactions", testCloseWaits},
 		{"Closed", testClosed},
 	}

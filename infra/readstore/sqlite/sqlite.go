@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/beian/beian/infra/readstore"
 
@@ -34,6 +35,9 @@ type Config struct {
 	Path      string       // the database file, e.g. <data>/read.db
 	ReadConns int          // connections for Views, the most Views running at once; default 4
 	Logger    *slog.Logger // default slog.Default()
+	// Durable makes every commit survive a power failure (synchronous=FULL),
+	// for data that cannot be rebuilt from the log, such as keys.
+	Durable bool
 }
 
 func (c *Config) setDefaults() {
@@ -93,7 +97,11 @@ func Open(cfg Config) (*Store, error) {
 	dsn := "file:" + url.PathEscape(cfg.Path) +
 		fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeoutMS) +
 		"&_pragma=foreign_keys(0)" // projections own their tables; no cross-table constraints to check
-	writeDB, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	synchronous := "NORMAL"
+	if cfg.Durable {
+		synchronous = "FULL"
+	}
+	writeDB, err := sql.Open("sqlite", dsn+"&_pragma=journal_mode(WAL)&_pragma=synchronous("+synchronous+")&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", cfg.Path, err)
 	}
@@ -131,6 +139,39 @@ func (s *Store) Path() string { return s.cfg.Path }
 
 // Dialect is readstore.DialectSQLite.
 func (s *Store) Dialect() string { return readstore.DialectSQLite }
+
+// Compact rewrites the file without its free pages (VACUUM) and then
+// empties the WAL into it (a TRUNCATE checkpoint), so deleted rows and
+// dropped tables are no longer anywhere in the store's files. The
+// checkpoint waits for Views that still read older pages.
+func (s *Store) Compact(ctx context.Context) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.inFlight.Done()
+	conn, err := s.writeDB.Conn(ctx)
+	if err != nil {
+		return readstore.Wrap("compact", "", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM`); err != nil {
+		return readstore.Wrap("compact", "VACUUM", err)
+	}
+	for {
+		var busy, logFrames, checkpointed int
+		if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+			return readstore.Wrap("compact", "PRAGMA wal_checkpoint(TRUNCATE)", err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		select { // a View holds an old snapshot; Views are short
+		case <-ctx.Done():
+			return readstore.Wrap("compact", "PRAGMA wal_checkpoint(TRUNCATE)", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
 
 // Close waits for the Updates and Views in flight, then closes the file.
 func (s *Store) Close() error {
