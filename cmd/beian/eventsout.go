@@ -14,13 +14,17 @@ import (
 	"github.com/beian/beian/infra/notify"
 )
 
-// eventsOut starts the published stream: the forwarder, and with --notify
-// the reference notification consumer in this process. The in-process bus
-// makes Publish wait for the consumer's ack, so the forwarder's checkpoint
-// never passes an event the consumer has not handled.
-func (s *service) eventsOut(ctx context.Context) error {
+// eventsOut starts the published stream for as long as ctx lasts: the
+// forwarder, and with --notify the reference notification consumer in this
+// process. The in-process bus makes Publish wait for the consumer's ack, so
+// the forwarder's checkpoint never passes an event the consumer has not
+// handled. Its goroutines are counted in running.
+func (s *service) eventsOut(ctx context.Context, running *sync.WaitGroup) (*bus.Forwarder, error) {
 	if !s.cfg.Notify && s.cfg.Bus == "" {
-		return nil // nobody listens: the log keeps everything for later
+		return nil, nil // nobody listens: the log keeps everything for later
+	}
+	if s.cfg.Notify && s.cfg.Bus != "" {
+		return nil, fmt.Errorf("--notify runs the consumer in process with the in-process bus; with --bus kafka run `beian notify` instead")
 	}
 	logger := watermill.NewSlogLogger(s.cfg.Logger)
 	var publisher message.Publisher
@@ -29,7 +33,7 @@ func (s *service) eventsOut(ctx context.Context) error {
 	case s.cfg.Bus != "":
 		p, err := kafkaPublisher(s.cfg.Bus, logger)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		publisher = p
 		close(ready)
@@ -38,38 +42,35 @@ func (s *service) eventsOut(ctx context.Context) error {
 		publisher = channel
 		consumer, err := s.notifyConsumer(ctx, &readySubscriber{Subscriber: channel, ready: ready})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		s.background.Add(1)
+		running.Add(1)
 		go func() {
-			defer s.background.Done()
+			defer running.Done()
 			if err := consumer.Run(ctx); err != nil {
 				s.cfg.Logger.Error("notify consumer stopped", "err", err)
 			}
 		}()
 	}
-	if s.cfg.Notify && s.cfg.Bus != "" {
-		return fmt.Errorf("--notify runs the consumer in process with the in-process bus; with --bus kafka run `beian notify` instead")
-	}
 	forwarder, err := bus.NewForwarder(bus.ForwarderConfig{Events: s.events, Publisher: publisher, Read: s.read, Logger: s.cfg.Logger})
 	if err != nil {
-		return err
+		publisher.Close()
+		return nil, err
 	}
-	s.forwarder = forwarder
-	s.background.Add(1)
+	running.Add(1)
 	go func() {
-		defer s.background.Done()
+		defer running.Done()
+		defer publisher.Close()
 		select {
 		case <-ready: // a GoChannel publish with no subscriber yet would be lost
 		case <-ctx.Done():
 			return
 		}
-		if err := s.forwarder.Run(ctx); err != nil {
+		if err := forwarder.Run(ctx); err != nil {
 			s.cfg.Logger.Error("forwarder stopped", "err", err)
 		}
-		publisher.Close()
 	}()
-	return nil
+	return forwarder, nil
 }
 
 // notifyConsumer builds the reference consumer: dedup and dead letters in

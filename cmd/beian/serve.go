@@ -24,6 +24,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jwtSecret := fs.String("jwt-secret-file", "", "file with the hex HS256 secret that signs bearer tokens (required without --dev)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	eventStore := fs.String("event-store", "sqlite", "the event log: sqlite (in --data) or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
+	readStore := fs.String("read-store", "sqlite", "the read models: sqlite (in --data) or postgres://user@host:5432/db (replicas share it and elect a leader)")
+	readSchema := fs.String("read-store-schema", "public", "the PostgreSQL schema of the read models and keys")
+	blobs := fs.String("blobs", "", "directory of uploaded materials (default <data>/blobs; replicas need a shared one)")
+	livenessSecretFile := fs.String("liveness-secret-file", "", "file with the hex HMAC key of liveness webhooks (default <data>/liveness-webhook-secret; the same on every replica)")
 	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify only)")
 	notifyFlag := fs.Bool("notify", false, "run the notification consumer in process (notices to the log, or to --notify-webhook)")
 	notifyWebhook := fs.String("notify-webhook", "", "deliver notices by POST to this URL, signed with --notify-secret-file")
@@ -42,7 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	s, err := open(ctx, config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
 		Logger: logger, Clock: commands.SystemClock{}, Bus: *busURL, Notify: *notifyFlag, NotifyWebhook: *notifyWebhook,
-		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery, EventStore: *eventStore})
+		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery, EventStore: *eventStore,
+		ReadStore: *readStore, ReadStoreSchema: *readSchema, Blobs: *blobs, LivenessSecret: *livenessSecretFile})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/beian/beian/infra/metrics"
 	"github.com/beian/beian/infra/privacy"
 	"github.com/beian/beian/infra/providers/sim"
+	"github.com/beian/beian/infra/readstore"
+	"github.com/beian/beian/infra/readstore/postgres"
 	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 	"github.com/beian/beian/projections"
 )
@@ -48,10 +50,15 @@ type config struct {
 	Clock     commands.Clock
 	// Events out: --bus kafka://… publishes to Kafka; --notify runs the
 	// notification consumer in process on the in-process bus.
-	EventStore string // "" or sqlite: the data directory\'s file; esdb://…: EventStoreDB/KurrentDB
-	ReadStore  string // "" or sqlite: the data directory\'s file; postgres://…
-	Bus        string
-	Notify     bool
+	EventStore string // "" or sqlite: the data directory's file; esdb://…: EventStoreDB/KurrentDB
+	// ReadStore is "" or sqlite (the data directory's file) or postgres://…,
+	// on which replicas share the read models and elect a leader.
+	ReadStore       string
+	ReadStoreSchema string // the PostgreSQL schema; default public
+	Blobs           string // materials; default <data>/blobs, shared by replicas
+	LivenessSecret  string // file; default <data>/liveness-webhook-secret, the same on every replica
+	Bus             string
+	Notify          bool
 	// CheckpointEvery records an audit checkpoint that often (0: never).
 	CheckpointEvery  time.Duration
 	NotifyWebhook    string
@@ -67,19 +74,27 @@ type service struct {
 	events     eventstore.Store // the log as read: personal data opened
 	privacy    *privacy.Protector
 	keys       *privacy.KeyStore
-	read       *readsqlite.Store
+	keyStore   readstore.Store // keys.db on the embedded stores; nil when the keys share the PostgreSQL read store
+	read       readstore.Store
 	rules      *domain.Rules
 	sim        *sim.Providers
 	app        *commands.Application
-	forwarder  *bus.Forwarder
 	background sync.WaitGroup // goroutines that use the stores, waited for before closing them
-	runner     *projections.Runner
-	scheduler  *projections.Scheduler
 	reader     *projections.Reader
 	metrics    *metrics.Registry
 	tokens     *api.Tokens
 	api        *api.Server
 	cancel     context.CancelFunc
+
+	elector  elector               // replicas: who leads; nil on the embedded stores (always this process)
+	observer *projections.Observer // replicas: the projections as the read store shows them
+	mu       sync.Mutex
+	leading  *leading // the leader's work while this process leads
+	// runner, scheduler and forwarder are the leader's on the embedded
+	// stores, set once by open (tests and operator commands use them).
+	runner    *projections.Runner
+	scheduler *projections.Scheduler
+	forwarder *bus.Forwarder
 }
 
 // projectionSet is every read model and the deadline timers, in the order
@@ -134,7 +149,27 @@ func openLog(cfg config) (logStore, error) {
 	return store, nil
 }
 
-// open wires the service; start runs its background parts.
+// openRead opens the read store: the SQLite file of the data directory, or
+// PostgreSQL with --read-store postgres://…, where replicas share it.
+func openRead(ctx context.Context, cfg config) (readstore.Store, error) {
+	switch {
+	case cfg.ReadStore == "" || cfg.ReadStore == "sqlite":
+		store, err := readsqlite.Open(readsqlite.Config{Path: filepath.Join(cfg.Data, "read.db"), Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("read store: %w", err)
+		}
+		return store, nil
+	case strings.HasPrefix(cfg.ReadStore, "postgres://") || strings.HasPrefix(cfg.ReadStore, "postgresql://"):
+		store, err := postgres.Open(ctx, postgres.Config{URL: cfg.ReadStore, Schema: cfg.ReadStoreSchema, Logger: cfg.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("--read-store: %w", err)
+		}
+		return store, nil
+	}
+	return nil, fmt.Errorf("--read-store %q: want sqlite or postgres://user@host:5432/db", cfg.ReadStore)
+}
+
+// open wires the service and starts its background parts.
 func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s := &service{cfg: cfg}
 	defer func() {
@@ -158,19 +193,19 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if s.log, err = openLog(cfg); err != nil {
 		return nil, err
 	}
-	master, err := privacy.LoadMasterKey(os.Getenv("BEIAN_MASTER_KEY"), filepath.Join(cfg.Data, masterKeyFile))
-	if err != nil {
+	if s.read, err = openRead(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if s.keys, err = privacy.OpenKeyStore(filepath.Join(cfg.Data, "keys.db"), master); err != nil {
+	pg, replicas := s.read.(*postgres.Store)
+	if err := s.openKeys(ctx, pg); err != nil {
 		return nil, err
 	}
-	s.privacy = privacy.NewProtector(s.keys, master)
 	s.events = privacy.NewStore(s.log, s.privacy)
-	if s.read, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(cfg.Data, "read.db"), Logger: logger}); err != nil {
-		return nil, fmt.Errorf("read store: %w", err)
+	blobDir := cfg.Blobs
+	if blobDir == "" {
+		blobDir = filepath.Join(cfg.Data, "blobs")
 	}
-	blobs, err := blobstore.New(filepath.Join(cfg.Data, "blobs"), s.rules.Channel.MaxMaterialBytes)
+	blobs, err := blobstore.New(blobDir, s.rules.Channel.MaxMaterialBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -188,12 +223,16 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.runner, err = projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: projectionSet(s.rules), Logger: logger}); err != nil {
-		return nil, err
-	}
 	s.reader = projections.NewReader(s.read)
 	s.metrics.Help("beian_projection_lag_events", "Events in the log not yet applied, per projection.")
 	s.metrics.Gauge("beian_projection_lag_events", s.lag)
+	s.metrics.Help("beian_leader", "1 while this process does the leader's work (projections, timers, publishing), else 0.")
+	s.metrics.Gauge("beian_leader", func() map[string]float64 {
+		if s.leader() != nil {
+			return map[string]float64{"": 1}
+		}
+		return map[string]float64{"": 0}
+	})
 	secret, err := s.jwtSecret()
 	if err != nil {
 		return nil, err
@@ -201,57 +240,69 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if s.tokens, err = api.NewTokens(secret, cfg.Clock.Now); err != nil {
 		return nil, err
 	}
-	livenessSecret, err := api.LoadOrCreateSecret(filepath.Join(cfg.Data, livenessSecretFile))
+	livenessFile := cfg.LivenessSecret
+	if livenessFile == "" {
+		livenessFile = filepath.Join(cfg.Data, livenessSecretFile)
+	}
+	livenessSecret, err := api.LoadOrCreateSecret(livenessFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("liveness webhook secret: %w", err)
 	}
 	s.api, err = api.New(api.Config{
-		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s.runner, Events: s.events, Log: s.log, Tokens: s.tokens, Blobs: blobs,
+		App: s.app, Rules: s.rules, Reader: s.reader, Waiter: s, Events: s.events, Log: s.log, Tokens: s.tokens, Blobs: blobs,
 		Metrics: s.metrics, Ready: s.ready, LivenessSecret: livenessSecret, Logger: logger, Now: cfg.Clock.Now, Dev: cfg.Dev,
 		Phone: s.sim,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.runner.Start(bg); err != nil {
-		return nil, err
-	}
-	s.scheduler = &projections.Scheduler{Read: s.read, Dispatcher: timerDispatcher{app: s.app}, Now: cfg.Clock.Now, Logger: logger}
-	go s.scheduler.Run(bg)
 	go s.api.Run(bg)
-	if cfg.CheckpointEvery > 0 {
-		s.background.Add(1)
-		go func() {
-			defer s.background.Done()
-			s.checkpoints(bg, cfg.CheckpointEvery)
-		}()
+	if replicas {
+		// Leadership moves between replicas; every replica follows the
+		// projections through the read store.
+		s.elector = pg.Elector("leader", time.Second)
+		s.observer = projections.NewObserver(s.read, projectionSet(s.rules), 10*time.Millisecond)
+		s.background.Go(func() { s.observer.Run(bg) })
+		s.background.Go(func() { s.campaign(bg) })
+		return s, nil
 	}
-	if err := s.eventsOut(bg); err != nil {
+	l, err := s.lead(bg)
+	if err != nil {
 		return nil, err
 	}
+	s.setLeading(l)
+	s.runner, s.scheduler, s.forwarder = l.runner, l.scheduler, l.forwarder
 	return s, nil
 }
 
-// checkpoints records an audit checkpoint periodically: each commits to the
-// head of every stream, so later tampering with anything before it shows.
-func (s *service) checkpoints(ctx context.Context, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+// openKeys opens the personal-data key store: keys.db in the data
+// directory, or a table of the PostgreSQL read store that replicas share.
+// Replicas must share the master key too, so there it is never created:
+// it comes from BEIAN_MASTER_KEY (or an existing file).
+func (s *service) openKeys(ctx context.Context, pg *postgres.Store) error {
+	path := filepath.Join(s.cfg.Data, masterKeyFile)
+	env := os.Getenv("BEIAN_MASTER_KEY")
+	if pg != nil && env == "" {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("BEIAN_MASTER_KEY is required with --read-store postgres: every replica must open the same personal-data keys")
 		}
-		cp, err := eventstore.RecordCheckpoint(ctx, s.log, s.cfg.Clock.Now())
-		if err != nil {
-			if ctx.Err() == nil {
-				s.cfg.Logger.Error("audit checkpoint refused", "err", err)
-			}
-			continue
-		}
-		s.cfg.Logger.Info("audit checkpoint", "position", cp.Position, "streams", cp.Streams, "root", cp.Root)
 	}
+	master, err := privacy.LoadMasterKey(env, path)
+	if err != nil {
+		return err
+	}
+	var store readstore.Store = pg
+	if pg == nil {
+		if s.keyStore, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(s.cfg.Data, "keys.db"), ReadConns: 2, Durable: true, Logger: s.cfg.Logger}); err != nil {
+			return fmt.Errorf("key store: %w", err)
+		}
+		store = s.keyStore
+	}
+	if s.keys, err = privacy.NewKeyStore(ctx, privacy.KeyStoreConfig{Store: store, MasterKey: master}); err != nil {
+		return err
+	}
+	s.privacy = privacy.NewProtector(s.keys, master)
+	return nil
 }
 
 // jwtSecret is the operator's secret file, or in dev mode the data
@@ -275,7 +326,7 @@ func (s *service) ready(ctx context.Context) error {
 	if err := s.log.Healthy(); err != nil {
 		return fmt.Errorf("event store: %w", err)
 	}
-	return s.runner.Ready()
+	return s.projectionsReady()
 }
 
 // lag is the projections' distance from the log's head, for /metrics.
@@ -285,7 +336,7 @@ func (s *service) lag() map[string]float64 {
 	if err != nil {
 		return out
 	}
-	for _, st := range s.runner.Status() {
+	for _, st := range s.projectionStatus() {
 		out[metrics.Labels("projection", st.Name)] = float64(head) - float64(st.Position)
 	}
 	return out
@@ -296,18 +347,14 @@ func (s *service) close() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	if s.runner != nil {
-		s.runner.Wait()
+	s.background.Wait() // the campaign steps down before it returns
+	if l := s.leader(); l != nil {
+		l.stop()
 	}
-	s.background.Wait()
-	if s.read != nil {
-		s.read.Close()
-	}
-	if s.log != nil {
-		s.log.Close()
-	}
-	if s.keys != nil {
-		s.keys.Close()
+	for _, c := range []interface{ Close() error }{s.read, s.keyStore, s.log} {
+		if c != nil {
+			c.Close()
+		}
 	}
 	if s.lock != nil {
 		s.lock.Close() // releases the flock

@@ -12,7 +12,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -21,22 +21,236 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the key store's file
+	"github.com/beian/beian/infra/readstore"
 )
 
 // ErrErased: the subject's key was destroyed.
 var ErrErased = errors.New("data subject erased")
 
-// KeyStore keeps one key per data subject, sealed with a master key. It is
-// its own SQLite file (never the event log), with secure_delete so an
-// erased key's bytes are overwritten, not just unlinked.
+// KeyStore keeps one key per data subject, sealed with the master key, in
+// a store apart from the event log: on one machine a durable SQLite file of
+// its own (keys.db), with several replicas a table of the PostgreSQL schema
+// they share, so that a key made on one replica opens on the others.
 type KeyStore struct {
-	db     *sql.DB
+	store  readstore.Store
 	master cipher.AEAD
+	ttl    time.Duration
+	now    func() time.Time
 
 	mu    sync.Mutex
-	cache map[string][]byte // subject → key, bounded
+	cache map[string]cachedKey // subject → key, bounded
 }
+
+type cachedKey struct {
+	key   []byte
+	until time.Time
+}
+
+// KeyStoreConfig configures a key store.
+type KeyStoreConfig struct {
+	Store     readstore.Store // where the sealed keys live; the caller closes it
+	MasterKey []byte          // 32 bytes; see LoadMasterKey
+	// CacheTTL is how long a key is used from memory: the most time another
+	// replica keeps opening a subject's data after this one erased it.
+	// Default 2s.
+	CacheTTL time.Duration
+	Now      func() time.Time // default time.Now
+}
+
+// Validate reports every problem of the configuration at once.
+func (c KeyStoreConfig) Validate() error {
+	var errs []error
+	if c.Store == nil {
+		errs = append(errs, errors.New("key store: no store"))
+	}
+	if len(c.MasterKey) != 32 {
+		errs = append(errs, fmt.Errorf("key store: master key of %d bytes, want 32", len(c.MasterKey)))
+	}
+	if c.CacheTTL < 0 {
+		errs = append(errs, fmt.Errorf("key store: negative cache TTL %s", c.CacheTTL))
+	}
+	return errors.Join(errs...)
+}
+
+const keysSchema = `CREATE TABLE IF NOT EXISTS privacy_subject_keys (
+	subject    TEXT PRIMARY KEY,
+	sealed     TEXT,
+	created_at BIGINT NOT NULL,
+	erased_at  BIGINT
+)`
+
+// NewKeyStore creates the key table if it is missing.
+func NewKeyStore(ctx context.Context, cfg KeyStoreConfig) (*KeyStore, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	master, err := aead(cfg.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("key store: %w", err)
+	}
+	if err := cfg.Store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		_, err := tx.Exec(ctx, keysSchema)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("key store: %w", err)
+	}
+	return &KeyStore{store: cfg.Store, master: master, ttl: cfg.CacheTTL, now: cfg.Now, cache: map[string]cachedKey{}}, nil
+}
+
+func aead(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// Key returns the subject's key, creating it when create is set and the
+// subject has none. An erased subject gets ErrErased, never a new key: its
+// old ciphertexts must stay unreadable.
+func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte, error) {
+	if key, ok := k.cached(subject); ok {
+		return key, nil
+	}
+	var sealed *string
+	var found bool
+	read := func(ctx context.Context, tx readstore.Tx) error {
+		var s *string
+		var erased *int64
+		err := tx.QueryRow(ctx, `SELECT sealed, erased_at FROM privacy_subject_keys WHERE subject = ?`, subject).Scan(&s, &erased)
+		switch {
+		case errors.Is(err, readstore.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		case erased != nil:
+			return ErrErased
+		}
+		sealed, found = s, true
+		return nil
+	}
+	if err := k.store.View(ctx, read); err != nil {
+		return nil, k.fail(subject, err)
+	}
+	switch {
+	case !found && !create:
+		return nil, fmt.Errorf("no key for subject %s", subject)
+	case !found:
+		// Another replica may create the same subject's key meanwhile:
+		// Updates are serialised, so reading again inside one decides.
+		err := k.store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			if err := read(ctx, tx); err != nil || found {
+				return err
+			}
+			fresh, err := k.seal(subject)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO privacy_subject_keys (subject, sealed, created_at) VALUES (?, ?, ?)`,
+				subject, fresh, k.now().UnixMilli()); err != nil {
+				return err
+			}
+			sealed, found = &fresh, true
+			return nil
+		})
+		if err != nil {
+			return nil, k.fail(subject, err)
+		}
+	}
+	key, err := k.open(subject, sealed)
+	if err != nil {
+		return nil, err
+	}
+	k.remember(subject, key)
+	return key, nil
+}
+
+func (k *KeyStore) fail(subject string, err error) error {
+	if errors.Is(err, ErrErased) {
+		return ErrErased
+	}
+	return fmt.Errorf("key store: subject %s: %w", subject, err)
+}
+
+// seal makes a new random key and seals it with the master key, bound to
+// the subject so that a sealed key moved to another row does not open.
+func (k *KeyStore) seal(subject string) (string, error) {
+	key := make([]byte, 32)
+	nonce := make([]byte, k.master.NonceSize())
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(k.master.Seal(nonce, nonce, key, []byte(subject))), nil
+}
+
+func (k *KeyStore) open(subject string, sealed *string) ([]byte, error) {
+	if sealed == nil {
+		return nil, ErrErased
+	}
+	b, err := base64.StdEncoding.DecodeString(*sealed)
+	if err != nil || len(b) < k.master.NonceSize() {
+		return nil, fmt.Errorf("key of %s is damaged", subject)
+	}
+	key, err := k.master.Open(nil, b[:k.master.NonceSize()], b[k.master.NonceSize():], []byte(subject))
+	if err != nil {
+		return nil, fmt.Errorf("key of %s does not open with this master key: %w", subject, err)
+	}
+	return key, nil
+}
+
+func (k *KeyStore) cached(subject string) ([]byte, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.cache[subject]
+	if !ok || !k.now().Before(c.until) {
+		return nil, false
+	}
+	return c.key, true
+}
+
+func (k *KeyStore) remember(subject string, key []byte) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.cache) > 10_000 {
+		clear(k.cache)
+	}
+	k.cache[subject] = cachedKey{key: key, until: k.now().Add(k.ttl)}
+}
+
+// Erase destroys a subject's key for good and reports whether there was
+// one, then compacts the store so the key's bytes leave its files (see
+// readstore.Store.Compact for how far PostgreSQL goes).
+func (k *KeyStore) Erase(ctx context.Context, subject string, at time.Time) (bool, error) {
+	k.mu.Lock()
+	delete(k.cache, subject)
+	k.mu.Unlock()
+	var erased bool
+	err := k.store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		n, err := tx.Exec(ctx, `UPDATE privacy_subject_keys SET sealed = NULL, erased_at = ? WHERE subject = ? AND erased_at IS NULL`,
+			at.UnixMilli(), subject)
+		erased = n > 0
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("key store: erase %s: %w", subject, err)
+	}
+	if err := k.store.Compact(ctx); err != nil {
+		return erased, fmt.Errorf("key store: erase %s: %w", subject, err)
+	}
+	return erased, nil
+}
+
+// CacheTTL is how long another replica may still use a key this one erased.
+func (k *KeyStore) CacheTTL() time.Duration { return k.ttl }
 
 // LoadMasterKey reads the master key: from the hex value (the environment)
 // if given, else from a file that must not be readable by others, created
@@ -75,111 +289,4 @@ func LoadMasterKey(hexValue, path string) ([]byte, error) {
 		return nil, fmt.Errorf("master key %s: want 64 hex digits", path)
 	}
 	return k, nil
-}
-
-// OpenKeyStore opens (creating) the key store file.
-func OpenKeyStore(path string, masterKey []byte) (*KeyStore, error) {
-	master, err := aead(masterKey)
-	if err != nil {
-		return nil, fmt.Errorf("key store: %w", err)
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=secure_delete(ON)&_pragma=busy_timeout(10000)")
-	if err != nil {
-		return nil, fmt.Errorf("key store %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS subject_keys (
-		subject    TEXT PRIMARY KEY,
-		sealed     BLOB,
-		created_at INTEGER NOT NULL,
-		erased_at  INTEGER
-	)`); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("key store %s: %w", path, err)
-	}
-	return &KeyStore{db: db, master: master, cache: map[string][]byte{}}, nil
-}
-
-// Close closes the file.
-func (k *KeyStore) Close() error { return k.db.Close() }
-
-func aead(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
-// Key returns the subject's key, creating it when create is set and the
-// subject has none. An erased subject gets ErrErased, never a new key: its
-// old ciphertexts must stay unreadable.
-func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if key, ok := k.cache[subject]; ok {
-		return key, nil
-	}
-	var sealed []byte
-	var erased sql.NullInt64
-	err := k.db.QueryRowContext(ctx, `SELECT sealed, erased_at FROM subject_keys WHERE subject = ?`, subject).Scan(&sealed, &erased)
-	switch {
-	case errors.Is(err, sql.ErrNoRows) && create:
-		return k.create(ctx, subject)
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("no key for subject %s", subject)
-	case err != nil:
-		return nil, fmt.Errorf("key store: %w", err)
-	case erased.Valid:
-		return nil, ErrErased
-	}
-	key, err := k.master.Open(nil, sealed[:k.master.NonceSize()], sealed[k.master.NonceSize():], []byte(subject))
-	if err != nil {
-		return nil, fmt.Errorf("key of %s does not open with this master key: %w", subject, err)
-	}
-	k.remember(subject, key)
-	return key, nil
-}
-
-func (k *KeyStore) create(ctx context.Context, subject string) ([]byte, error) {
-	key := make([]byte, 32)
-	nonce := make([]byte, k.master.NonceSize())
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	sealed := k.master.Seal(nonce, nonce, key, []byte(subject))
-	if _, err := k.db.ExecContext(ctx, `INSERT INTO subject_keys (subject, sealed, created_at) VALUES (?, ?, ?)`,
-		subject, sealed, time.Now().UnixMilli()); err != nil {
-		return nil, fmt.Errorf("key store: %w", err)
-	}
-	k.remember(subject, key)
-	return key, nil
-}
-
-func (k *KeyStore) remember(subject string, key []byte) {
-	if len(k.cache) > 10_000 {
-		clear(k.cache)
-	}
-	k.cache[subject] = key
-}
-
-// Erase destroys a subject's key for good and reports whether there was one.
-func (k *KeyStore) Erase(ctx context.Context, subject string, at time.Time) (bool, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	delete(k.cache, subject)
-	res, err := k.db.ExecContext(ctx, `UPDATE subject_keys SET sealed = NULL, erased_at = ? WHERE subject = ? AND erased_at IS NULL`,
-		at.UnixMilli(), subject)
-	if err != nil {
-		return false, fmt.Errorf("key store: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	// Move the overwritten page out of the WAL into the file at once.
-	if _, err := k.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		return n > 0, fmt.Errorf("key store checkpoint: %w", err)
-	}
-	return n > 0, nil
 }
