@@ -44,11 +44,10 @@ func testObserverFollowsTheRunner(t *testing.T, b backend) {
 	more := s.file(t, "f2", lifeCommands("f2", "zhangsan.cn")...)
 	wait, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
-	if err := o.WaitFor(wait, "audit", more); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.WaitFor(ctx, "audit", more); err != nil {
-		t.Fatal(err)
+	for _, p := range ps {
+		if err := o.WaitFor(wait, p.Name(), more); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want := r.Status()
 	for i, got := range o.Status() {
