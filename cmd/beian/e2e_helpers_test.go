@@ -52,7 +52,14 @@ type server struct {
 // startServer runs the binary as a user would, on a free port.
 func startServer(t *testing.T, data string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--dev", "--data", data, "--addr", "127.0.0.1:0")
+	return startServerWith(t, data, nil)
+}
+
+// startServerWith runs the binary with more environment and flags.
+func startServerWith(t *testing.T, data string, env []string, flags ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--dev", "--data", data, "--addr", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
