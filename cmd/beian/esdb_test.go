@@ -15,7 +15,7 @@ func TestServeOnEventStoreDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peer.Stop()
+	t.Cleanup(peer.Stop) // after the service's own cleanup: it closes first
 	p := startWith(t, config{Data: t.TempDir(), Dev: true, EventStore: peer.URL()})
 	a := p.actors("acct-esdb")
 	id, _, pos := fillFiling(t, a)

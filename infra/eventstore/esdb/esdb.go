@@ -84,7 +84,13 @@ type Store struct {
 	closed    bool
 	lastErr   error          // the connection failure of the latest operation; nil after one succeeds
 	appending sync.WaitGroup // appends in flight, waited for by Close
+	calling   sync.WaitGroup // client calls in flight, waited for (at most closeGrace) by Close
 }
+
+// closeGrace bounds how long Close waits for client calls still running
+// after their callers gave up (a call blocked while the client rediscovers
+// a lost server). The client's Close races with calls in flight.
+const closeGrace = 5 * time.Second
 
 // Open parses the configuration and creates the client. It does not
 // contact the server: the client connects on first use, and reconnects.
@@ -140,6 +146,16 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.appending.Wait()
+	calls := make(chan struct{})
+	go func() {
+		s.calling.Wait()
+		close(calls)
+	}()
+	select {
+	case <-calls:
+	case <-time.After(closeGrace):
+		s.log.Warn("esdb: closing the client with calls still in flight", "waited", closeGrace)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.client.Close()
@@ -190,11 +206,14 @@ func (s *Store) call(ctx context.Context, fn op) error {
 	for attempt := 0; ; attempt++ {
 		s.mu.Lock()
 		c, closed := s.client, s.closed
+		if !closed {
+			s.calling.Add(1) // under mu: Close's Wait starts only after closed is set
+		}
 		s.mu.Unlock()
 		if closed {
 			return eventstore.ErrClosed
 		}
-		err := run(ctx, c, fn)
+		err := run(ctx, c, fn, s.calling.Done)
 		if attempt == 0 && ctx.Err() == nil {
 			if hasCode(err, client.ErrorCodeConnectionClosed) && s.renew(c) {
 				continue
@@ -212,13 +231,16 @@ func (s *Store) call(ctx context.Context, fn op) error {
 // where the client does not look at it (it blocks on an internal channel
 // while it rediscovers the server), and so that a panic of the client
 // becomes an error instead of a crash. fn's results must only be read when
-// run returned nil.
-func run(ctx context.Context, c *client.Client, fn op) error {
+// run returned nil. finished is called when fn has returned, which may be
+// after run did.
+func run(ctx context.Context, c *client.Client, fn op, finished func()) error {
 	if err := ctx.Err(); err != nil {
+		finished()
 		return err
 	}
 	done := make(chan error, 1)
 	go func() {
+		defer finished()
 		defer func() {
 			if r := recover(); r != nil {
 				done <- fmt.Errorf("%w: %v", errClientPanicked, r)
