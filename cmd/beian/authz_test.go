@@ -86,6 +86,10 @@ func operations() []operation {
 		mutationOp("verifySmsCode", "VerifySmsCodeInput", map[string]any{"mobile": "13800138000", "certSuffix": "071236", "code": "123456"}),
 		mutationOp("approveByBureau", "ApproveByBureauInput", map[string]any{"serial": "2026012345"}),
 		mutationOp("rejectByBureau", "RejectInput", reasons),
+		{name: "eraseSubject", query: `mutation($in: EraseSubjectInput!) { eraseSubject(input: $in) { subject } }`,
+			vars: func(string) map[string]any {
+				return map[string]any{"in": map[string]any{"subject": "110101199001011234", "reason": "authorisation matrix"}}
+			}},
 	}
 }
 
@@ -139,6 +143,8 @@ func expected(op, caller string) string {
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == owner || caller == admin]
 	case op == "approveInitialReview" || op == "rejectInitialReview" || op == "sendToBureau":
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == reviewer || caller == admin]
+	case op == "eraseSubject":
+		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == admin]
 	case op == "requestSmsVerification" || op == "approveByBureau" || op == "rejectByBureau":
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == bureau || caller == admin]
 	}
