@@ -8,11 +8,12 @@ import (
 	"github.com/beian/beian/domain"
 )
 
-// seesPersonalData says whether a role may read personal data unmasked:
-// the applicant (their own filing), and the reviewers and the bureau who
-// must check it. Auditors and admins see masked values.
+// seesPersonalData says whether a role reads personal data unmasked
+// without asking: only the applicant, on their own filing. Staff see it
+// masked; reviewers, the bureau and admins may reveal it with a reason,
+// and every such read is recorded (see resolver.reveal).
 func seesPersonalData(role string) bool {
-	return role == commands.RoleApplicant || role == commands.RoleReviewer || role == commands.RoleBureau
+	return role == commands.RoleApplicant
 }
 
 // masker masks personal data for roles that do not need it, and passes it

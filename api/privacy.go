@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/domain"
+	"github.com/beian/beian/infra/eventstore"
 	"github.com/graph-gophers/graphql-go"
 )
 
@@ -48,4 +51,112 @@ func (r *resolver) EraseSubject(ctx context.Context, args struct {
 		v.Events = append(v.Events, eventRefView{Id: graphql.ID(e.ID), Type: e.Type, Revision: int32(e.Revision)})
 	}
 	return v, nil
+}
+
+type revealInput struct{ Reason string }
+
+// reveal decides how a filing read is masked: as the caller's role says
+// without reveal; unmasked with it, once the read is authorised and
+// recorded in the privacy-access stream. A read that cannot be recorded
+// fails: no unrecorded access.
+func (r *resolver) reveal(ctx context.Context, f domain.Filing, query string, in *revealInput) (masker, error) {
+	who, err := identity(ctx)
+	if err != nil {
+		return masker{}, err
+	}
+	if in == nil {
+		return maskerFor(who.Role), nil
+	}
+	if r.app.Access == nil {
+		return masker{}, r.fail(ctx, errors.New("reveal: no personal-data key store"))
+	}
+	m, err := meta(ctx, nil)
+	if err != nil {
+		return masker{}, err
+	}
+	if _, err := r.app.Access.Record(ctx, m, commands.RevealPersonalData{FilingID: f.ID, Query: query, Reason: in.Reason,
+		Certificates: certificates(f)}); err != nil {
+		return masker{}, r.fail(ctx, err)
+	}
+	return masker{on: false}, nil
+}
+
+// certificates are those of the people whose personal data a filing holds.
+func certificates(f domain.Filing) []string {
+	var out []string
+	if f.Kind() == domain.KindIndividual {
+		out = append(out, f.CertificateNumber)
+	}
+	if f.Entity != nil {
+		out = append(out, f.Entity.Principal.CertificateNumber)
+	}
+	for i := range f.Websites {
+		if p := f.WebsitePrincipal(&f.Websites[i]); p != nil {
+			out = append(out, p.CertificateNumber)
+		}
+	}
+	return out
+}
+
+type accessView struct {
+	EventId                                graphql.ID
+	Revision                               int32
+	Position                               string
+	ActorAccount, ActorRole, Query, Reason string
+	FilingId                               graphql.ID
+	Fields, Subjects                       []string
+	At                                     graphql.Time
+	Hash                                   string
+}
+
+type accessEdge struct {
+	Cursor string
+	Node   accessView
+}
+
+type accessConnection struct {
+	Edges    []accessEdge
+	PageInfo pageInfo
+}
+
+// PersonalDataAccess lists the recorded reads of unmasked personal data,
+// oldest first, from the log itself; auditors and admins only.
+func (r *resolver) PersonalDataAccess(ctx context.Context, args struct {
+	First *int32
+	After *string
+}) (*accessConnection, error) {
+	if _, err := requireRole(ctx, commands.RoleAuditor, commands.RoleAdmin); err != nil {
+		return nil, err
+	}
+	first, err := pageSize(args.First)
+	if err != nil {
+		return nil, err
+	}
+	var from uint64
+	if a := deref(args.After); a != "" {
+		rev, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return nil, errValidation(domain.FieldError{Path: "after", Code: "cursor.invalid",
+				Message: domain.Message{Zh: "游标无效", En: "not a cursor this server returned"}})
+		}
+		from = rev + 1
+	}
+	page, err := r.log.ReadStream(ctx, commands.AccessStream, from, first+1)
+	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+		return nil, r.fail(ctx, err)
+	}
+	c := &accessConnection{Edges: []accessEdge{}, PageInfo: pageInfo{HasNextPage: len(page) > first}}
+	for _, e := range page[:min(len(page), first)] {
+		var a commands.PersonalDataAccess
+		if err := json.Unmarshal(e.Data, &a); err != nil {
+			return nil, r.fail(ctx, fmt.Errorf("%s@%d: %w", e.Stream, e.Revision, err))
+		}
+		cursor := strconv.FormatUint(e.Revision, 10)
+		c.Edges = append(c.Edges, accessEdge{Cursor: cursor, Node: accessView{EventId: graphql.ID(e.ID), Revision: int32(e.Revision),
+			Position: position(e.Position), ActorAccount: e.Metadata.ActorAccount, ActorRole: e.Metadata.ActorRole, Query: a.Query,
+			Reason: a.Reason, FilingId: graphql.ID(a.FilingID), Fields: a.Fields, Subjects: a.Subjects, At: graphql.Time{Time: a.At},
+			Hash: e.Metadata.Hash}})
+		c.PageInfo.EndCursor = &cursor
+	}
+	return c, nil
 }

@@ -35,8 +35,10 @@ type Application struct {
 	Expire                 Handler[Expire]
 	FlagOverdue            Handler[FlagOverdue]
 	WarnDeadline           Handler[WarnDeadline]
-	// EraseSubject is nil when the ports have no key store (Subjects).
+	// EraseSubject and Access are nil when the ports have no key store
+	// (Subjects).
 	EraseSubject Handler[EraseSubject]
+	Access       *AccessRecorder
 
 	RecognizeCertificate *CertificateRecognizer
 }
@@ -110,6 +112,7 @@ func NewApplication(exec *Executor, ports Ports, logger *slog.Logger, metrics Me
 	}
 	if ports.Subjects != nil {
 		app.EraseSubject = NewEraseSubjectHandler(exec, ports.Subjects, logger, metrics)
+		app.Access = NewAccessRecorder(exec.store, ports.Subjects, exec.clock)
 	}
 	return app, nil
 }

@@ -111,15 +111,11 @@ func (h eraseSubjectHandler) Handle(ctx context.Context, m Meta, c EraseSubject)
 		events := []eventstore.EventData{{ID: uuid.NewSHA1(commandID, []byte("0")).String(), Type: SubjectErasedType, Data: data,
 			Metadata: eventstore.Metadata{SchemaVersion: 1, ActorAccount: m.Actor.Account, ActorRole: m.Actor.Role,
 				CommandID: commandID.String(), CommandHash: inputHash, CorrelationID: m.CorrelationID, CausationID: m.CausationID, OccurredAt: now}}}
-		expected, lastHash := eventstore.NoStream(), ""
+		lastHash := ""
 		if len(recorded) > 0 {
-			last := recorded[len(recorded)-1]
-			expected, lastHash = eventstore.Exact(last.Revision), last.Metadata.Hash
+			lastHash = recorded[len(recorded)-1].Metadata.Hash
 		}
-		if err := eventstore.Chain(ErasureStream, uint64(len(recorded)), lastHash, events); err != nil {
-			return Result{}, fmt.Errorf("%s: %w", name, err)
-		}
-		res, err := h.exec.store.Append(ctx, ErasureStream, expected, events)
+		res, err := appendChained(ctx, h.exec.store, ErasureStream, uint64(len(recorded)), lastHash, events)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // another erasure came first; read again
 		}
@@ -182,4 +178,18 @@ func erasureOf(recorded []eventstore.RecordedEvent, subject string) (Result, boo
 		}
 	}
 	return Result{}, false
+}
+
+// appendChained appends events to a stream that is not a filing's at
+// revision next, chaining them to the hash of the event before. It fails
+// with eventstore.ErrConflict when another writer came first.
+func appendChained(ctx context.Context, store eventstore.Store, stream string, next uint64, lastHash string, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	expected := eventstore.NoStream()
+	if next > 0 {
+		expected = eventstore.Exact(next - 1)
+	}
+	if err := eventstore.Chain(stream, next, lastHash, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return store.Append(ctx, stream, expected, events)
 }
