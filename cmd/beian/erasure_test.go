@@ -24,6 +24,7 @@ import (
 	"github.com/beian/beian/infra/privacy"
 	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -432,5 +433,78 @@ func TestPrivacyEraseCommand(t *testing.T) {
 	}
 	if out, code := beian(t, "audit", "verify", "--all", "--data", data); code != 0 {
 		t.Fatalf("verify --all (exit %d): %s", code, out)
+	}
+}
+
+// TestErasureOnReplicas: two replicas on one event store and one
+// PostgreSQL schema. The admin erases on the replica that does not lead;
+// the leader waits out the key cache TTL, rebuilds and compacts the shared
+// read store: both replicas then show [erased], and no table of the schema
+// holds the number or the phone.
+func TestErasureOnReplicas(t *testing.T) {
+	rs := newReplicaSet(t)
+	first := rs.start()
+	leader := awaitLeader(t, first)
+	follower := rs.start()
+	if leads(t, follower) {
+		t.Fatal("the second replica leads too")
+	}
+	id, _, pos := fillFiling(t, rs.actors(t, follower, "acct-replicas"))
+	admin := &client{t: t, url: follower.url, token: mintToken(t, rs.tokens, "admin", "dpo-1")}
+	res := admin.must(`mutation { eraseSubject(input: {subject: "440305199003071236", reason: "PIPL Art. 47"}) { subject repeated } }`, nil)
+	if str(res, "eraseSubject", "subject") == "" {
+		t.Fatalf("eraseSubject: %v", res)
+	}
+	q := `query($id: ID!, $pos: String) { filing(id: $id, minPosition: $pos) { status entity { principal { certificateNumber mobile } } } }`
+	for _, s := range []*server{follower, leader} {
+		c := &client{t: t, url: s.url, token: mintToken(t, rs.tokens, "applicant", "acct-replicas")}
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			f := c.must(q, map[string]any{"id": id, "pos": pos})
+			if str(f, "filing", "entity", "principal", "certificateNumber") == privacy.Erased &&
+				str(f, "filing", "entity", "principal", "mobile") == privacy.Erased && str(f, "filing", "status") == "submitted" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s shows %v 60s after the erasure", s.url, f)
+			}
+		}
+	}
+	// The purge is done once no erasure is pending in the shared key table.
+	conn, err := pgx.Connect(t.Context(), rs.pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var pending int
+		err := conn.QueryRow(t.Context(), `SELECT COUNT(*) FROM `+pgx.Identifier{rs.schema, "privacy_purges"}.Sanitize()+` WHERE purged_at IS NULL`).Scan(&pending)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the purge is still pending after 60s")
+		}
+	}
+	rows, err := conn.Query(t.Context(), `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, rs.schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) < 5 {
+		t.Fatalf("tables of the schema: %v %v", tables, err)
+	}
+	for _, table := range tables {
+		var hits int
+		err := conn.QueryRow(t.Context(), `SELECT COUNT(*) FROM `+pgx.Identifier{rs.schema, table}.Sanitize()+
+			` t WHERE t::text LIKE '%440305199003071236%' OR t::text LIKE '%13800138000%'`).Scan(&hits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hits > 0 {
+			t.Errorf("table %s holds the ID number or the phone in %d rows after the erasure", table, hits)
+		}
 	}
 }
