@@ -128,25 +128,12 @@ func (r *resolver) PersonalDataAccess(ctx context.Context, args struct {
 	if _, err := requireRole(ctx, commands.RoleAuditor, commands.RoleAdmin); err != nil {
 		return nil, err
 	}
-	first, err := pageSize(args.First)
+	page, info, err := r.streamPage(ctx, commands.AccessStream, args.First, args.After)
 	if err != nil {
 		return nil, err
 	}
-	var from uint64
-	if a := deref(args.After); a != "" {
-		rev, err := strconv.ParseUint(a, 10, 64)
-		if err != nil {
-			return nil, errValidation(domain.FieldError{Path: "after", Code: "cursor.invalid",
-				Message: domain.Message{Zh: "游标无效", En: "not a cursor this server returned"}})
-		}
-		from = rev + 1
-	}
-	page, err := r.log.ReadStream(ctx, commands.AccessStream, from, first+1)
-	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
-		return nil, r.fail(ctx, err)
-	}
-	c := &accessConnection{Edges: []accessEdge{}, PageInfo: pageInfo{HasNextPage: len(page) > first}}
-	for _, e := range page[:min(len(page), first)] {
+	c := &accessConnection{Edges: []accessEdge{}, PageInfo: info}
+	for _, e := range page {
 		var a commands.PersonalDataAccess
 		if err := json.Unmarshal(e.Data, &a); err != nil {
 			return nil, r.fail(ctx, fmt.Errorf("%s@%d: %w", e.Stream, e.Revision, err))
@@ -156,7 +143,79 @@ func (r *resolver) PersonalDataAccess(ctx context.Context, args struct {
 			Position: position(e.Position), ActorAccount: e.Metadata.ActorAccount, ActorRole: e.Metadata.ActorRole, Query: a.Query,
 			Reason: a.Reason, FilingId: graphql.ID(a.FilingID), Fields: a.Fields, Subjects: a.Subjects, At: graphql.Time{Time: a.At},
 			Hash: e.Metadata.Hash}})
-		c.PageInfo.EndCursor = &cursor
+	}
+	return c, nil
+}
+
+// streamPage reads a page of a stream that is not a filing's from the log,
+// oldest first; cursors are revisions.
+func (r *resolver) streamPage(ctx context.Context, stream string, first *int32, after *string) ([]eventstore.RecordedEvent, pageInfo, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, pageInfo{}, err
+	}
+	var from uint64
+	if a := deref(after); a != "" {
+		rev, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return nil, pageInfo{}, errValidation(domain.FieldError{Path: "after", Code: "cursor.invalid",
+				Message: domain.Message{Zh: "游标无效", En: "not a cursor this server returned"}})
+		}
+		from = rev + 1
+	}
+	page, err := r.log.ReadStream(ctx, stream, from, n+1)
+	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+		return nil, pageInfo{}, r.fail(ctx, err)
+	}
+	info := pageInfo{HasNextPage: len(page) > n}
+	page = page[:min(len(page), n)]
+	if len(page) > 0 {
+		info.EndCursor = optString(strconv.FormatUint(page[len(page)-1].Revision, 10))
+	}
+	return page, info, nil
+}
+
+type erasureView struct {
+	EventId                 graphql.ID
+	Revision                int32
+	Position                string
+	ActorAccount, ActorRole string
+	Subject, Reason, Hash   string
+	ErasedAt                graphql.Time
+}
+
+type erasureEdge struct {
+	Cursor string
+	Node   erasureView
+}
+
+type erasureConnection struct {
+	Edges    []erasureEdge
+	PageInfo pageInfo
+}
+
+// SubjectErasures lists the erasures, oldest first, from the log itself;
+// auditors and admins only.
+func (r *resolver) SubjectErasures(ctx context.Context, args struct {
+	First *int32
+	After *string
+}) (*erasureConnection, error) {
+	if _, err := requireRole(ctx, commands.RoleAuditor, commands.RoleAdmin); err != nil {
+		return nil, err
+	}
+	page, info, err := r.streamPage(ctx, commands.ErasureStream, args.First, args.After)
+	if err != nil {
+		return nil, err
+	}
+	c := &erasureConnection{Edges: []erasureEdge{}, PageInfo: info}
+	for _, e := range page {
+		var p commands.SubjectErased
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return nil, r.fail(ctx, fmt.Errorf("%s@%d: %w", e.Stream, e.Revision, err))
+		}
+		c.Edges = append(c.Edges, erasureEdge{Cursor: strconv.FormatUint(e.Revision, 10), Node: erasureView{EventId: graphql.ID(e.ID),
+			Revision: int32(e.Revision), Position: position(e.Position), ActorAccount: e.Metadata.ActorAccount, ActorRole: e.Metadata.ActorRole,
+			Subject: p.Subject, Reason: p.Reason, Hash: e.Metadata.Hash, ErasedAt: graphql.Time{Time: p.ErasedAt}}})
 	}
 	return c, nil
 }

@@ -62,6 +62,7 @@ func operations() []operation {
 		queryOp("filing reveal", `query($id: ID!, $pos: String) { filing(id: $id, minPosition: $pos, reveal: {reason: "authorisation matrix"}) { id } }`),
 		queryOp("filingAt reveal", `query($id: ID!) { filingAt(id: $id, revision: 0, reveal: {reason: "authorisation matrix"}) { revision } }`),
 		queryOp("personalDataAccess", `{ personalDataAccess { edges { node { reason } } } }`),
+		queryOp("subjectErasures", `{ subjectErasures { edges { node { subject } } } }`),
 		{name: "verifyType", query: `mutation($in: VerifyTypeInput!) { verifyType(input: $in) { filingId } }`,
 			vars: func(id string) map[string]any {
 				return map[string]any{"in": map[string]any{"province": "44", "city": "深圳市", "nature": "enterprise",
@@ -155,7 +156,7 @@ func expected(op, caller string) string {
 			return "NOT_FOUND"
 		}
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == reviewer || caller == bureau || caller == admin]
-	case op == "personalDataAccess":
+	case op == "personalDataAccess" || op == "subjectErasures":
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == auditor || caller == admin]
 	case op == "eraseSubject":
 		return map[bool]string{true: "ok", false: "FORBIDDEN"}[caller == admin]

@@ -285,6 +285,14 @@ func TestErasureLeavesNoPlainCopy(t *testing.T) {
 	if err := p.svc.waitPurged(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The erasure is in the trail, once, naming the subject by its id.
+	trail := a.auditor.must(`{ subjectErasures(first: 10) { edges { node { actorAccount actorRole subject reason hash erasedAt } } pageInfo { hasNextPage } } }`, nil)
+	erasures := dig(trail, "subjectErasures", "edges").([]any)
+	if len(erasures) != 1 || str(erasures[0], "node", "subject") != subject || str(erasures[0], "node", "actorAccount") != "dpo-1" ||
+		str(erasures[0], "node", "actorRole") != "admin" || str(erasures[0], "node", "reason") != "PIPL Art. 47 request 2026-118" ||
+		str(erasures[0], "node", "hash") == "" || strings.Contains(fmt.Sprint(trail), wangWuID) {
+		t.Fatalf("subjectErasures: %v", trail)
+	}
 
 	// The filing keeps its facts; the personal fields read [erased].
 	after := a.applicant.must(`query($id: ID!) { filing(id: $id) { status icpNumbers { entity } domains { name } entity { name principal { name certificateNumber mobile email } }
