@@ -5,24 +5,28 @@ import (
 	"unicode/utf8"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/domain"
 )
 
-// seesPersonalData says whether a role may read personal data unmasked:
-// the applicant (their own filing), and the reviewers and the bureau who
-// must check it. Auditors and admins see masked values.
+// seesPersonalData says whether a role reads personal data unmasked
+// without asking: only the applicant, on their own filing. Staff see it
+// masked; reviewers, the bureau and admins may reveal it with a reason,
+// and every such read is recorded (see resolver.reveal).
 func seesPersonalData(role string) bool {
-	return role == commands.RoleApplicant || role == commands.RoleReviewer || role == commands.RoleBureau
+	return role == commands.RoleApplicant
 }
 
 // masker masks personal data for roles that do not need it, and passes it
-// through for those that do.
+// through for those that do. "[erased]" is not personal data: it stays.
 type masker struct{ on bool }
+
+func (m masker) off(s string) bool { return !m.on || s == "" || s == domain.Erased }
 
 func maskerFor(role string) masker { return masker{on: !seesPersonalData(role)} }
 
 // id keeps the first six and last four characters of an ID number.
 func (m masker) id(s string) string {
-	if !m.on || s == "" {
+	if m.off(s) {
 		return s
 	}
 	if len(s) <= 10 {
@@ -33,7 +37,7 @@ func (m masker) id(s string) string {
 
 // phone keeps the first three and last four digits.
 func (m masker) phone(s string) string {
-	if !m.on || s == "" {
+	if m.off(s) {
 		return s
 	}
 	if len(s) <= 7 {
@@ -44,7 +48,7 @@ func (m masker) phone(s string) string {
 
 // email keeps the first character of the local part and the domain.
 func (m masker) email(s string) string {
-	if !m.on || s == "" {
+	if m.off(s) {
 		return s
 	}
 	local, domain, ok := strings.Cut(s, "@")
@@ -57,7 +61,7 @@ func (m masker) email(s string) string {
 
 // address keeps the first six characters (province and city).
 func (m masker) address(s string) string {
-	if !m.on || s == "" {
+	if m.off(s) {
 		return s
 	}
 	runes := []rune(s)

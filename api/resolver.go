@@ -118,12 +118,17 @@ func (r *resolver) waitFor(ctx context.Context, p projections.Projection, minPos
 func (r *resolver) Filing(ctx context.Context, args struct {
 	ID          graphql.ID
 	MinPosition *string
+	Reveal      *revealInput
 }) (*filingView, error) {
-	row, who, err := r.loadFiling(ctx, string(args.ID), args.MinPosition)
+	row, _, err := r.loadFiling(ctx, string(args.ID), args.MinPosition)
 	if err != nil {
 		return nil, err
 	}
-	return viewFiling(r.rules, row.Filing, row.Revision, row.Position, who.Role, r.now()), nil
+	m, err := r.reveal(ctx, row.Filing, "filing", args.Reveal)
+	if err != nil {
+		return nil, err
+	}
+	return viewFiling(r.rules, row.Filing, row.Revision, row.Position, m, r.now()), nil
 }
 
 // pageSize checks first against the page limit.
@@ -303,6 +308,7 @@ func (r *resolver) FilingAt(ctx context.Context, args struct {
 	ID       graphql.ID
 	Revision *int32
 	AsOf     *graphql.Time
+	Reveal   *revealInput
 }) (*snapshotView, error) {
 	who, err := identity(ctx)
 	if err != nil {
@@ -346,6 +352,10 @@ func (r *resolver) FilingAt(ctx context.Context, args struct {
 		return nil, nil // before the filing began
 	}
 	last := recorded[len(snap.Events)-1]
-	snap.Filing = viewFiling(r.rules, f, last.Revision, last.Position, who.Role, r.now())
+	m, err := r.reveal(ctx, f, "filingAt", args.Reveal)
+	if err != nil {
+		return nil, err
+	}
+	snap.Filing = viewFiling(r.rules, f, last.Revision, last.Position, m, r.now())
 	return snap, nil
 }

@@ -58,7 +58,7 @@ func (r *resolver) FilingUpdated(ctx context.Context, args struct{ ID graphql.ID
 
 func (r *resolver) send(ctx context.Context, out chan<- *filingView, f domain.Filing, e eventstore.RecordedEvent, who Identity) bool {
 	select {
-	case out <- viewFiling(r.rules, f, e.Revision, e.Position, who.Role, r.now()):
+	case out <- viewFiling(r.rules, f, e.Revision, e.Position, maskerFor(who.Role), r.now()):
 		return true
 	case <-ctx.Done():
 		return false

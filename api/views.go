@@ -162,9 +162,8 @@ func optString(s string) *string {
 
 func position(p uint64) string { return strconv.FormatUint(p, 10) }
 
-// viewFiling builds a filing's view for a reader with the role.
-func viewFiling(rules *domain.Rules, f domain.Filing, revision, pos uint64, role string, now time.Time) *filingView {
-	m := maskerFor(role)
+// viewFiling builds a filing's view, masked as m says.
+func viewFiling(rules *domain.Rules, f domain.Filing, revision, pos uint64, m masker, now time.Time) *filingView {
 	p := rules.Progress(f)
 	v := &filingView{
 		Id: graphql.ID(f.ID), Account: f.Account, Status: string(f.Status), StatusName: message(domain.StatusName(f.Status)),

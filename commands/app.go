@@ -35,6 +35,10 @@ type Application struct {
 	Expire                 Handler[Expire]
 	FlagOverdue            Handler[FlagOverdue]
 	WarnDeadline           Handler[WarnDeadline]
+	// EraseSubject and Access are nil when the ports have no key store
+	// (Subjects).
+	EraseSubject Handler[EraseSubject]
+	Access       *AccessRecorder
 
 	RecognizeCertificate *CertificateRecognizer
 }
@@ -50,6 +54,7 @@ type Ports struct {
 	Liveness    LivenessVerifier
 	SMS         SMSPlatform
 	Blobs       BlobStore
+	Subjects    SubjectKeys // the personal-data keys; optional, without it there is no EraseSubject
 }
 
 func (p Ports) validate() error {
@@ -74,7 +79,7 @@ func NewApplication(exec *Executor, ports Ports, logger *slog.Logger, metrics Me
 	if exec == nil || logger == nil || metrics == nil {
 		return nil, errors.New("commands: nil executor, logger or metrics")
 	}
-	return &Application{
+	app := &Application{
 		Executor: exec,
 		VerifyType: NewVerifyTypeHandler(exec, VerifyTypeDeps{
 			Domains: ports.Domains, Filings: ports.Filings, Inventory: ports.Inventory, Index: ports.Index,
@@ -104,5 +109,10 @@ func NewApplication(exec *Executor, ports Ports, logger *slog.Logger, metrics Me
 		FlagOverdue:            NewFlagOverdueHandler(exec, logger, metrics),
 		WarnDeadline:           NewWarnDeadlineHandler(exec, logger, metrics),
 		RecognizeCertificate:   NewCertificateRecognizer(ports.Blobs, ports.OCR),
-	}, nil
+	}
+	if ports.Subjects != nil {
+		app.EraseSubject = NewEraseSubjectHandler(exec, ports.Subjects, logger, metrics)
+		app.Access = NewAccessRecorder(exec.store, ports.Subjects, exec.clock)
+	}
+	return app, nil
 }

@@ -119,9 +119,9 @@ func mayRun(role, command string) bool {
 		return slices.Contains([]string{"VerifyType", "SubmitEntity", "SubmitWebsite", "RemoveWebsite", "SubmitWebsitePrincipal",
 			"StartLiveness", "UploadMaterial", "RemoveMaterial", "SubmitForReview", "WithdrawFiling", "AbandonFiling", "VerifySmsCode"}, command)
 	case RoleReviewer:
-		return slices.Contains([]string{"ApproveInitialReview", "RejectInitialReview", "SendToBureau"}, command)
+		return slices.Contains([]string{"ApproveInitialReview", "RejectInitialReview", "SendToBureau", "RevealPersonalData"}, command)
 	case RoleBureau:
-		return slices.Contains([]string{"RequestSmsVerification", "ApproveByBureau", "RejectByBureau"}, command)
+		return slices.Contains([]string{"RequestSmsVerification", "ApproveByBureau", "RejectByBureau", "RevealPersonalData"}, command)
 	case RoleSystem:
 		return slices.Contains([]string{"PassLiveness", "FailLiveness", "RequestSmsVerification", "ExpireSmsVerification",
 			"RemindIdle", "Expire", "FlagOverdue", "WarnDeadline"}, command)

@@ -374,9 +374,16 @@ func (r *Runner) promote(ctx context.Context, l *loop) error {
 	previous := r.loops[l.p.Name()]
 	r.loops[l.p.Name()] = l
 	l.live = true
-	delete(r.building, l.p.Name())
 	r.notify()
 	r.mu.Unlock()
+	// The rebuild is in progress (Status.Building) until the old tables are
+	// dropped: erasure waits for that before it compacts the store.
+	defer func() {
+		r.mu.Lock()
+		delete(r.building, l.p.Name())
+		r.notify()
+		r.mu.Unlock()
+	}()
 	if previous != nil && previous != l {
 		previous.cancel()
 		<-previous.done

@@ -15,6 +15,7 @@ import (
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+	"github.com/beian/beian/infra/privacy"
 	"github.com/beian/beian/projections"
 )
 
@@ -73,7 +74,14 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case sub == "replay" && filing == "":
 		return fmt.Errorf("audit replay needs a FILING_ID")
 	case sub == "replay":
-		return replay(ctx, store, filing, *revision, asOf, *asJSON, stdout)
+		// Replay reads the log as the service does: personal data opened
+		// with the subjects' keys, "[erased]" where a key was destroyed.
+		keys := &service{cfg: config{Data: *data, Logger: logger}}
+		if err := keys.openKeys(ctx, nil); err != nil {
+			return fmt.Errorf("--data %s: %w", *data, err)
+		}
+		defer keys.keyStore.Close()
+		return replay(ctx, privacy.NewStore(store, keys.privacy), filing, *revision, asOf, *asJSON, stdout)
 	case *all:
 		report, err := eventstore.VerifyLog(ctx, store)
 		if err != nil {

@@ -32,7 +32,9 @@ func startWith(t *testing.T, cfg config) *inProcess {
 	if os.Getenv("BEIAN_TEST_LOG") != "" {
 		out = os.Stderr // to see what the service says while debugging a test
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(out, nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(out, nil))
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = commands.SystemClock{}
 	}

@@ -57,6 +57,7 @@ func (s *service) lead(ctx context.Context) (_ *leading, err error) {
 	}
 	l.scheduler = &projections.Scheduler{Read: s.read, Dispatcher: timerDispatcher{app: s.app}, Now: s.cfg.Clock.Now, Logger: s.cfg.Logger}
 	running.Go(func() { l.scheduler.Run(work) })
+	running.Go(func() { s.purgeErased(work, l.runner) })
 	if s.cfg.CheckpointEvery > 0 {
 		running.Go(func() { s.checkpoints(work, s.cfg.CheckpointEvery) })
 	}

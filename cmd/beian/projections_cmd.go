@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/projections"
 )
 
 // projectionsCmd shows or rebuilds the read models. It opens the data
@@ -56,7 +57,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 			if err := s.runner.Rebuild(ctx, n); err != nil {
 				return err
 			}
-			if err := s.waitRebuilt(ctx, n); err != nil {
+			if err := waitRebuilt(ctx, s.runner, n); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "rebuilt %s in %s\n", n, time.Since(start).Round(time.Millisecond))
@@ -104,10 +105,10 @@ func (s *service) waitCaughtUp(ctx context.Context) error {
 }
 
 // waitRebuilt waits until no rebuild of the projection is in progress.
-func (s *service) waitRebuilt(ctx context.Context, name string) error {
+func waitRebuilt(ctx context.Context, runner *projections.Runner, name string) error {
 	for {
 		building := false
-		for _, st := range s.runner.Status() {
+		for _, st := range runner.Status() {
 			if st.Name == name && st.Building != nil {
 				if st.Building.Err != nil {
 					return st.Building.Err

@@ -218,7 +218,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.cancel = cancel
 	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock).WithSealer(privacy.Sealer{P: s.privacy}), commands.Ports{
 		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: filingindex.Start(bg, s.events, logger),
-		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs,
+		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs, Subjects: s.privacy,
 	}, logger, s.metrics)
 	if err != nil {
 		return nil, err

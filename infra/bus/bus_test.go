@@ -40,6 +40,18 @@ func TestRedactMasksPersonalData(t *testing.T) {
 	}
 }
 
+// TestRedactLeavesErasedValues: "[erased]" is no personal data; consumers
+// see it as it is.
+func TestRedactLeavesErasedValues(t *testing.T) {
+	out, err := bus.Redact([]byte(`{"entity":{"name":"[erased]","principal":{"name":"[erased]","certificateNumber":"[erased]","mobile":"[erased]"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(out), `"[erased]"`); n != 4 {
+		t.Fatalf("%d values read [erased] after redaction: %s", n, out)
+	}
+}
+
 // appendFiling writes n events of one filing: a start and amendments.
 func appendFiling(t *testing.T, store eventstore.Store, id string, n int) {
 	t.Helper()

@@ -138,7 +138,7 @@ func keep(s string, first, last int) string {
 // maskName keeps a name's first character: 张三 → 张*.
 func maskName(v any) any {
 	s, ok := v.(string)
-	if !ok || s == "" {
+	if !ok || s == "" || s == "[erased]" { // an erased name has nothing left to mask
 		return v
 	}
 	r, size := utf8.DecodeRuneInString(s)

@@ -79,6 +79,15 @@ const keysSchema = `CREATE TABLE IF NOT EXISTS privacy_subject_keys (
 	erased_at  BIGINT
 )`
 
+// purgesSchema records every erasure until the read models have been
+// rebuilt without the subject's data: a process that stops in between
+// finds the purge still to do when it starts again.
+const purgesSchema = `CREATE TABLE IF NOT EXISTS privacy_purges (
+	subject   TEXT PRIMARY KEY,
+	erased_at BIGINT NOT NULL,
+	purged_at BIGINT
+)`
+
 // NewKeyStore creates the key table if it is missing.
 func NewKeyStore(ctx context.Context, cfg KeyStoreConfig) (*KeyStore, error) {
 	if err := cfg.Validate(); err != nil {
@@ -95,7 +104,10 @@ func NewKeyStore(ctx context.Context, cfg KeyStoreConfig) (*KeyStore, error) {
 		return nil, fmt.Errorf("key store: %w", err)
 	}
 	if err := cfg.Store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		_, err := tx.Exec(ctx, keysSchema)
+		if _, err := tx.Exec(ctx, keysSchema); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, purgesSchema)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("key store: %w", err)
@@ -228,7 +240,8 @@ func (k *KeyStore) remember(subject string, key []byte) {
 
 // Erase destroys a subject's key for good and reports whether there was
 // one, then compacts the store so the key's bytes leave its files (see
-// readstore.Store.Compact for how far PostgreSQL goes).
+// readstore.Store.Compact for how far PostgreSQL goes). In the same
+// transaction it records the purge still to do (PendingPurges).
 func (k *KeyStore) Erase(ctx context.Context, subject string, at time.Time) (bool, error) {
 	k.mu.Lock()
 	delete(k.cache, subject)
@@ -237,7 +250,12 @@ func (k *KeyStore) Erase(ctx context.Context, subject string, at time.Time) (boo
 	err := k.store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		n, err := tx.Exec(ctx, `UPDATE privacy_subject_keys SET sealed = NULL, erased_at = ? WHERE subject = ? AND erased_at IS NULL`,
 			at.UnixMilli(), subject)
+		if err != nil {
+			return err
+		}
 		erased = n > 0
+		_, err = tx.Exec(ctx, `INSERT INTO privacy_purges (subject, erased_at) VALUES (?, ?) ON CONFLICT (subject) DO NOTHING`,
+			subject, at.UnixMilli())
 		return err
 	})
 	if err != nil {
@@ -247,6 +265,85 @@ func (k *KeyStore) Erase(ctx context.Context, subject string, at time.Time) (boo
 		return erased, fmt.Errorf("key store: erase %s: %w", subject, err)
 	}
 	return erased, nil
+}
+
+// Status counts the subjects with a key, those erased, and the erasures
+// whose purge of the read models is still to do.
+type Status struct {
+	Subjects, Erased, Pending int64
+}
+
+// Status counts the store's subjects.
+func (k *KeyStore) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := k.store.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*), COUNT(erased_at) FROM privacy_subject_keys`).Scan(&st.Subjects, &st.Erased); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM privacy_purges WHERE purged_at IS NULL`).Scan(&st.Pending)
+	})
+	if err != nil {
+		return Status{}, fmt.Errorf("key store: status: %w", err)
+	}
+	return st, nil
+}
+
+// Known says whether the subject ever had a key, and whether it was erased.
+func (k *KeyStore) Known(ctx context.Context, subject string) (known, erased bool, err error) {
+	err = k.store.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		var at *int64
+		err := tx.QueryRow(ctx, `SELECT erased_at FROM privacy_subject_keys WHERE subject = ?`, subject).Scan(&at)
+		if errors.Is(err, readstore.ErrNoRows) {
+			return nil
+		}
+		known, erased = err == nil, at != nil
+		return err
+	})
+	if err != nil {
+		return false, false, fmt.Errorf("key store: subject %s: %w", subject, err)
+	}
+	return known, erased, nil
+}
+
+// PendingPurges lists the erased subjects whose data the read models may
+// still hold, oldest erasure first.
+func (k *KeyStore) PendingPurges(ctx context.Context) ([]string, error) {
+	var out []string
+	err := k.store.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT subject FROM privacy_purges WHERE purged_at IS NULL ORDER BY erased_at, subject`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("key store: pending purges: %w", err)
+	}
+	return out, nil
+}
+
+// Purged records that the read models were rebuilt without the subjects.
+func (k *KeyStore) Purged(ctx context.Context, subjects []string, at time.Time) error {
+	err := k.store.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		for _, s := range subjects {
+			if _, err := tx.Exec(ctx, `UPDATE privacy_purges SET purged_at = ? WHERE subject = ?`, at.UnixMilli(), s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("key store: record purge: %w", err)
+	}
+	return nil
 }
 
 // CacheTTL is how long another replica may still use a key this one erased.

@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/beian/beian/domain"
 )
 
 // Erased replaces a personal value whose subject was erased.
-const Erased = "[erased]"
+const Erased = domain.Erased
 
 // sealedPrefix marks a sealed value: "enc:v1:<subject>:<base64 nonce+ciphertext>".
 const sealedPrefix = "enc:v1:"
@@ -45,13 +47,27 @@ func (p *Protector) SubjectID(certificateNumber string) string {
 // Erase destroys the key of the person with the certificate number (or of
 // the subject id itself, when given one).
 func (p *Protector) Erase(ctx context.Context, subjectOrCertificate string, at time.Time) (string, bool, error) {
-	subject := subjectOrCertificate
-	if !isSubjectID(subject) {
-		subject = p.SubjectID(subjectOrCertificate)
-	}
+	subject := p.Subject(subjectOrCertificate)
 	ok, err := p.keys.Erase(ctx, subject, at)
 	return subject, ok, err
 }
+
+// Subject is the subject id of a certificate number; a subject id is
+// returned as it is.
+func (p *Protector) Subject(certificateOrSubject string) string {
+	if isSubjectID(certificateOrSubject) {
+		return certificateOrSubject
+	}
+	return p.SubjectID(certificateOrSubject)
+}
+
+// Known says whether the subject ever had a key, and whether it was erased.
+func (p *Protector) Known(ctx context.Context, subject string) (known, erased bool, err error) {
+	return p.keys.Known(ctx, subject)
+}
+
+// Keys is the key store the protector uses.
+func (p *Protector) Keys() *KeyStore { return p.keys }
 
 func isSubjectID(s string) bool {
 	if len(s) != 32 {
