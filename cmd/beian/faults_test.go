@@ -114,6 +114,9 @@ func TestWriteErrorStopsTheService(t *testing.T) {
 		t.Fatalf("an edit after the failed write, with room again: %q, want it refused as INTERNAL", code)
 	}
 	s.stop(syscall.SIGKILL)
+	if logs := s.logs.String(); !strings.Contains(logs, "write failed, refusing further appends") {
+		t.Fatalf("the refusal was not the event store's write error:\n%s", logs)
+	}
 
 	s = startServer(t, data)
 	waitReady(t, s)
@@ -130,5 +133,57 @@ func TestWriteErrorStopsTheService(t *testing.T) {
 	again := app.must(editEntity, map[string]any{"id": id, "k": fmt.Sprint("edit-", refused), "r": strings.Repeat("备注", 200) + fmt.Sprint(refused)})
 	if got := int(dig(again, "submitEntity", "revision").(float64)); got != acked+1 {
 		t.Fatalf("the refused edit sent again landed at revision %d, want %d", got, acked+1)
+	}
+}
+
+// TestFullDiskRefusesAndRecovers runs the server with its data directory on
+// a 3 MB tmpfs and edits a filing until the filesystem is full: the edit is
+// refused as INTERNAL and the server stays up; once the filesystem grows the
+// refused edit, sent again with its key, lands once, the read models catch
+// up, and after a restart everything acknowledged is there. Mounting needs
+// root (CAP_SYS_ADMIN); without it the test is skipped, and the event
+// store's own tests still fill a file (TestWriteErrorStopsAcknowledging).
+func TestFullDiskRefusesAndRecovers(t *testing.T) {
+	data := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", data).CombinedOutput(); err != nil {
+		t.Skipf("no small filesystem to fill (mount -t tmpfs needs root): %v %s", err, strings.TrimSpace(string(out)))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "--lazy", data).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", data, err, out)
+		}
+	})
+	s := startServer(t, data)
+	app := &client{t: t, url: s.url, token: mintToken(t, data, "applicant", "acct-disk-full")}
+	id := startFiling(t, app)
+	acked, refused, code := editUntilRefused(t, app, id, 0)
+	if code != "INTERNAL" || acked < 1 {
+		t.Fatalf("after %d acknowledged edits the refusal was %q, want INTERNAL", acked, code)
+	}
+	if status, _ := (&client{t: t, url: s.url}).get("/healthz"); status != 200 {
+		t.Fatalf("/healthz on a full disk: %d", status)
+	}
+	if out, err := exec.Command("mount", "-o", "remount,size=64m", data).CombinedOutput(); err != nil {
+		t.Fatalf("remount bigger: %v %s", err, out)
+	}
+	again := app.must(editEntity, map[string]any{"id": id, "k": fmt.Sprint("edit-", refused), "r": strings.Repeat("备注", 200) + fmt.Sprint(refused)})
+	if got := int(dig(again, "submitEntity", "revision").(float64)); got != acked+1 {
+		t.Fatalf("the refused edit sent again with room landed at revision %d, want %d", got, acked+1)
+	}
+	waitReady(t, s)
+	s.stop(syscall.SIGKILL)
+	if logs := s.logs.String(); !strings.Contains(logs, "disk full, append refused") {
+		t.Fatalf("the refusal was not the event store's full disk:\n%s", logs)
+	}
+
+	s = startServer(t, data)
+	waitReady(t, s)
+	app.url = s.url
+	f := app.must(`query($id: ID!) { filing(id: $id) { revision } }`, map[string]any{"id": id})
+	if rev := int(dig(f, "filing", "revision").(float64)); rev != acked+1 {
+		t.Fatalf("revision %d after the restart, %d acknowledged", rev, acked+1)
+	}
+	if out, err := exec.Command(binary, "audit", "verify", id, "--data", data).CombinedOutput(); err != nil {
+		t.Fatalf("audit verify after the restart: %v\n%s", err, out)
 	}
 }
