@@ -241,7 +241,9 @@ func (h *harness) loadAndKill(ctx context.Context) (int, error) {
 		if killed {
 			kills++
 		}
-		h.cfg.Logger.Debug("crashtest: killed", "kills", kills, "after", delay, "acknowledged", h.acks.count())
+		if kills%25 == 0 {
+			h.cfg.Logger.Info("crashtest: killed", "kills", kills, "acknowledged", h.acks.count())
+		}
 	}
 	s, err := h.start(ctx)
 	if err != nil {
