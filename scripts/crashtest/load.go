@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"sync"
@@ -22,7 +23,8 @@ type ack struct {
 	Key      string   `json:"key"` // the idempotency key, the same on every attempt
 	Filing   string   `json:"filing"`
 	Revision uint64   `json:"revision"`
-	Events   []string `json:"events"` // ids of the events the command appended
+	Position string   `json:"position"` // for reading one's own write
+	Events   []string `json:"events"`   // ids of the events the command appended
 	Repeated bool     `json:"repeated"`
 	Attempts int      `json:"attempts"`
 }
@@ -120,8 +122,9 @@ func entity(filing, remarks string) map[string]any {
 		"remarks": remarks, "principal": principal()}
 }
 
-// laterSteps are the commands after verifyType started the filing.
-func laterSteps(filing string) []step {
+// draftSteps are the commands after verifyType started the filing, up to
+// the liveness check.
+func draftSteps(filing string) []step {
 	steps := []step{
 		{"submitEntity", "SubmitEntityInput", entity(filing, "")},
 		{"submitWebsite", "SubmitWebsiteInput", map[string]any{"filingId": filing, "name": "示例科技", "domains": []string{"example.com"},
@@ -135,87 +138,217 @@ func laterSteps(filing string) []step {
 	return steps
 }
 
+// pngHeader starts every uploaded file, so the blob store takes it as PNG.
+const pngHeader = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+
+// errFinished: the run asked for no new command.
+var errFinished = errors.New("finished")
+
 // run walks one filing after another, each of a new account, until finish
 // is closed; the command in progress then still completes.
 func (l *loader) run(ctx context.Context, finish <-chan struct{}) error {
+	reviewer, err := l.tokens.Mint(fmt.Sprintf("crash-reviewer-%d", l.worker), "reviewer", 24*time.Hour)
+	if err != nil {
+		return err
+	}
 	for n := 0; ; n++ {
-		account := fmt.Sprintf("crash-w%d-f%d", l.worker, n)
-		token, err := l.tokens.Mint(account, "applicant", 24*time.Hour)
-		if err != nil {
-			return err
+		err := l.life(ctx, fmt.Sprintf("crash-w%d-f%d", l.worker, n), reviewer, finish)
+		if errors.Is(err, errFinished) {
+			return nil
 		}
-		start := step{"verifyType", "VerifyTypeInput", map[string]any{"province": "44", "city": "深圳市", "district": "南山区",
-			"nature": "enterprise", "certificateType": "business_licence", "certificateNumber": "91440300MA5F12342Q",
-			"domains": []string{"example.com"}, "resource": map[string]any{"kind": "instance", "instanceId": "ins-demo"}}}
-		steps := []step{start}
-		for i := 0; i < len(steps); i++ {
-			select {
-			case <-finish:
-				return nil
-			default:
-			}
-			a, err := l.do(ctx, account, token, fmt.Sprint("k", i), steps[i])
-			if err != nil {
-				return fmt.Errorf("worker %d, %s %s: %w", l.worker, account, steps[i].mutation, err)
-			}
-			if i == 0 {
-				steps = append(steps, laterSteps(a.Filing)...)
-			}
+		if err != nil {
+			return fmt.Errorf("worker %d: %w", l.worker, err)
 		}
 	}
 }
 
-// do sends one command until the server answers it, and records the answer
-// in the acknowledgement log before returning it.
+// life takes one filing from verifyType to the bureau: the applicant's
+// steps with entity edits, the liveness check, three uploaded materials,
+// the submission, and the reviewer's approval.
+func (l *loader) life(ctx context.Context, account, reviewer string, finish <-chan struct{}) error {
+	app, err := l.tokens.Mint(account, "applicant", 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	key := 0
+	do := func(token string, s step) (ack, error) {
+		select {
+		case <-finish:
+			return ack{}, errFinished
+		default:
+		}
+		key++
+		a, err := l.do(ctx, account, token, fmt.Sprint("k", key), s)
+		if err != nil {
+			return ack{}, fmt.Errorf("%s %s: %w", account, s.mutation, err)
+		}
+		return a, nil
+	}
+	a, err := do(app, step{"verifyType", "VerifyTypeInput", map[string]any{"province": "44", "city": "深圳市", "district": "南山区",
+		"nature": "enterprise", "certificateType": "business_licence", "certificateNumber": "91440300MA5F12342Q",
+		"domains": []string{"example.com"}, "resource": map[string]any{"kind": "instance", "instanceId": "ins-demo"}}})
+	if err != nil {
+		return err
+	}
+	filing := a.Filing
+	for _, s := range draftSteps(filing) {
+		if _, err := do(app, s); err != nil {
+			return err
+		}
+	}
+	if a, err = do(app, step{"startLiveness", "StartLivenessInput", map[string]any{"filingId": filing, "websiteId": "w1"}}); err != nil {
+		return err
+	}
+	var session struct {
+		Websites []struct {
+			Liveness struct {
+				SessionID string `json:"sessionId"`
+			} `json:"liveness"`
+		} `json:"websites"`
+	}
+	if err := l.query(ctx, app, `query($id: ID!, $p: String) { filing(id: $id, minPosition: $p) { websites { liveness { sessionId } } } }`,
+		map[string]any{"id": filing, "p": a.Position}, "filing", &session); err != nil || len(session.Websites) == 0 {
+		return fmt.Errorf("%s: the liveness session: %w", account, err)
+	}
+	if _, err := do(app, step{"passLiveness", "LivenessVerdictInput", map[string]any{"filingId": filing, "websiteId": "w1",
+		"sessionId": session.Websites[0].Liveness.SessionID}}); err != nil {
+		return err
+	}
+	// The demo filing's required materials: kind and scope.
+	for i, m := range [][2]string{{"entity_certificate", "entity"}, {"principal_id", "entity"}, {"commitment_letter", "website:w1"}} {
+		digest, err := l.upload(ctx, app, []byte(pngHeader+filing+fmt.Sprint(i)))
+		if err != nil {
+			return fmt.Errorf("%s: upload: %w", account, err)
+		}
+		if _, err := do(app, step{"uploadMaterial", "UploadMaterialInput", map[string]any{"filingId": filing, "kind": m[0],
+			"scope": m[1], "sha256": digest}}); err != nil {
+			return err
+		}
+	}
+	if _, err := do(app, step{"submitForReview", "SubmitForReviewInput", map[string]any{"filingId": filing, "termsVersion": "2026-01"}}); err != nil {
+		return err
+	}
+	if _, err := do(reviewer, step{"approveInitialReview", "ApproveInitialReviewInput", map[string]any{"filingId": filing, "note": "资料齐全"}}); err != nil {
+		return err
+	}
+	_, err = do(reviewer, step{"sendToBureau", "FilingInput", map[string]any{"filingId": filing}})
+	return err
+}
+
+// retry runs f until it is answered: a failure marked errFatal ends it,
+// any other (no server, a cut connection, INTERNAL) is tried again.
+func retry(ctx context.Context, f func() error) (int, error) {
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || errors.Is(err, errFatal) {
+			return attempt, err
+		}
+		select {
+		case <-ctx.Done():
+			return attempt, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// do sends one command until the server answers it, the same key and input
+// each time, and records the answer in the acknowledgement log before
+// returning it.
 func (l *loader) do(ctx context.Context, account, token, key string, s step) (ack, error) {
 	input := map[string]any{"idempotencyKey": key}
 	for k, v := range s.input {
 		input[k] = v
 	}
-	query := fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { filingId revision repeated events { id } } }`, s.inputType, s.mutation)
-	body, err := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"in": input}})
+	query := fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { filingId revision position repeated events { id } } }`, s.inputType, s.mutation)
+	var res struct {
+		FilingID string `json:"filingId"`
+		Revision uint64 `json:"revision"`
+		Position string `json:"position"`
+		Repeated bool   `json:"repeated"`
+		Events   []struct {
+			ID string `json:"id"`
+		} `json:"events"`
+	}
+	attempts, err := retry(ctx, func() error {
+		return l.send(ctx, token, query, map[string]any{"in": input}, s.mutation, &res)
+	})
 	if err != nil {
 		return ack{}, err
 	}
-	for attempt := 1; ; attempt++ {
-		var res struct {
-			FilingID string `json:"filingId"`
-			Revision uint64 `json:"revision"`
-			Repeated bool   `json:"repeated"`
-			Events   []struct {
-				ID string `json:"id"`
-			} `json:"events"`
-		}
-		err := l.send(ctx, token, body, s.mutation, &res)
-		switch {
-		case errors.Is(err, errFatal):
-			return ack{}, err
-		case err != nil:
-			// No answer: the server is gone, or not yet back. The same key
-			// goes again, to this server or the next.
-			select {
-			case <-ctx.Done():
-				return ack{}, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
-			case <-time.After(20 * time.Millisecond):
-			}
-			continue
-		}
-		a := ack{Account: account, Command: s.mutation, Key: key, Filing: res.FilingID, Revision: res.Revision,
-			Repeated: res.Repeated, Attempts: attempt}
-		for _, e := range res.Events {
-			a.Events = append(a.Events, e.ID)
-		}
-		if len(a.Events) == 0 || a.Filing == "" {
-			return ack{}, fmt.Errorf("answer without events or filing: %+v: %w", res, errFatal)
-		}
-		return a, l.acks.record(a)
+	a := ack{Account: account, Command: s.mutation, Key: key, Filing: res.FilingID, Revision: res.Revision,
+		Position: res.Position, Repeated: res.Repeated, Attempts: attempts}
+	for _, e := range res.Events {
+		a.Events = append(a.Events, e.ID)
 	}
+	if len(a.Events) == 0 || a.Filing == "" {
+		return ack{}, fmt.Errorf("answer without events or filing: %+v: %w", res, errFatal)
+	}
+	return a, l.acks.record(a)
 }
 
-// send posts the mutation. A GraphQL error other than INTERNAL is fatal: the
-// load is valid, so the server refusing it is a finding. Transport errors
-// and INTERNAL are answers not given.
-func (l *loader) send(ctx context.Context, token string, body []byte, field string, into any) error {
+// query reads until the server answers.
+func (l *loader) query(ctx context.Context, token, query string, vars map[string]any, field string, into any) error {
+	_, err := retry(ctx, func() error { return l.send(ctx, token, query, vars, field, into) })
+	return err
+}
+
+// upload posts a file to /uploads until it is stored, and returns its digest.
+func (l *loader) upload(ctx context.Context, token string, content []byte) (string, error) {
+	var digest string
+	_, err := retry(ctx, func() error {
+		url := l.at.get()
+		if url == "" {
+			return errors.New("no server")
+		}
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		part, err := w.CreateFormFile("file", "material.png")
+		if err != nil {
+			return err
+		}
+		if _, err := part.Write(content); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/uploads", &body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := l.http.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var out struct {
+			SHA256 string `json:"sha256"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return fmt.Errorf("upload: HTTP %d: %w", resp.StatusCode, err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusCreated && out.SHA256 != "":
+			digest = out.SHA256
+			return nil
+		case resp.StatusCode >= 500:
+			return fmt.Errorf("upload: HTTP %d", resp.StatusCode)
+		}
+		return fmt.Errorf("upload: HTTP %d: %w", resp.StatusCode, errFatal)
+	})
+	return digest, err
+}
+
+// send posts a GraphQL operation. A GraphQL error other than INTERNAL is
+// fatal: the load is valid, so the server refusing it is a finding.
+// Transport errors and INTERNAL are answers not given.
+func (l *loader) send(ctx context.Context, token, query string, vars map[string]any, field string, into any) error {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, errFatal)
+	}
 	url := l.at.get()
 	if url == "" {
 		return errors.New("no server")
