@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: run build test fuzz fmt lint bench
+.PHONY: run build test fuzz fmt lint bench crashtest
 
 DATA ?= ./data
 ADDR ?= 127.0.0.1:8080
@@ -15,6 +15,13 @@ build:
 # bench runs the event store benchmarks (appends/s with 1 and 64 writers).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./infra/eventstore/sqlite/
+
+# crashtest kills the server with SIGKILL under load KILLS times (default
+# 200) and checks nothing acknowledged was lost or applied twice; `make test`
+# runs a short version (TestCrashShort).
+KILLS ?= 200
+crashtest:
+	$(GO) run ./scripts/crashtest -kills $(KILLS)
 
 # test runs every test with the race detector; it is what CI runs.
 test:

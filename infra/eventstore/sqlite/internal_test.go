@@ -114,3 +114,43 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatalf("want both problems named, got %v", err)
 	}
 }
+
+// codeError is an error of the SQLite driver as fail classifies it.
+type codeError int
+
+func (e codeError) Error() string { return fmt.Sprintf("sqlite error %d", int(e)) }
+func (e codeError) Code() int     { return int(e) }
+
+// TestFailStopsOnEveryWriteErrorButAFullDisk: no filesystem here can be made
+// to fail an fsync, so the verdict on SQLite's codes for it (and for a
+// failed write, a short read, a lost lock) is checked where the writer makes
+// it. TestWriteErrorStopsAcknowledging drives a real write error through a
+// commit.
+func TestFailStopsOnEveryWriteErrorButAFullDisk(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		code  int
+		stops bool
+	}{
+		{"fsync", 10 | 4<<8, true},       // SQLITE_IOERR_FSYNC
+		{"write", 10 | 3<<8, true},       // SQLITE_IOERR_WRITE
+		{"short read", 10 | 2<<8, true},  // SQLITE_IOERR_SHORT_READ
+		{"dir fsync", 10 | 5<<8, true},   // SQLITE_IOERR_DIR_FSYNC
+		{"locked", 5, true},              // SQLITE_BUSY: another writer, not expected
+		{"disk full", 13, false},         // SQLITE_FULL: refused, the next may find room
+		{"stale head", 19 | 8<<8, false}, // SQLITE_CONSTRAINT_PRIMARYKEY
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Open(Config{Path: filepath.Join(t.TempDir(), "events.db")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			s.fail(fmt.Errorf("commit: %w", codeError(c.code)))
+			_, err = s.Append(context.Background(), "filing-x", eventstore.Any(), []eventstore.EventData{eventstoretest.Event("t.v1", "a")})
+			if stopped := s.Healthy() != nil; stopped != c.stops || (err != nil) != c.stops {
+				t.Fatalf("after code %d: healthy %v, next append %v; want stopped=%v", c.code, s.Healthy(), err, c.stops)
+			}
+		})
+	}
+}
