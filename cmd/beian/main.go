@@ -5,6 +5,7 @@
 //	beian projections  status and rebuild of the read models
 //	beian notify       the notification consumer of the published stream
 //	beian audit        replay a filing from the log, verify the hash chains, record checkpoints
+//	beian migrate      copy the event log into another event store (EventStoreDB/KurrentDB)
 //
 // Every flag has an environment variable BEIAN_<FLAG>; a bad value stops the
 // program with one line naming the flag.
@@ -57,6 +58,7 @@ usage:
   beian audit replay FILING_ID [--revision N | --at RFC3339] [--json] [--data DIR]
   beian audit verify [FILING_ID | --all] [--data DIR]
   beian audit checkpoint [--data DIR]
+  beian migrate --data DIR --to esdb://host:2113?tls=false [--from sqlite|esdb://…] [--verify=false]
 
 Run "beian COMMAND --help" for the flags of a command.
 `
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return notifyCmd(ctx, args[1:], stdout, stderr)
 	case "audit":
 		return auditCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

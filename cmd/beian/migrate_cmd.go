@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/beian/beian/infra/eventstore"
+)
+
+// migrateCmd copies the event log of one store into another, in $all
+// order: the embedded SQLite log of a data directory into EventStoreDB or
+// KurrentDB. It copies the events as stored (personal data stays sealed,
+// the hash chains cover the same bytes) and is idempotent: what the target
+// already holds is compared and skipped, so a second run, or one after an
+// interruption, copies only what is missing. The source may be serving
+// while it copies the bulk; the last run after `beian serve` stopped
+// copies the rest.
+func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("migrate", stderr)
+	data := fs.String("data", "./data", "data directory whose event log (events.db) is copied with --from sqlite")
+	from := fs.String("from", "sqlite", "the source log: sqlite (in --data) or esdb://host:2113?tls=false")
+	to := fs.String("to", "", "the target log: esdb://host:2113?tls=false (EventStoreDB/KurrentDB; a cluster as esdb://h1:2113,h2:2113,h3:2113)")
+	batch := fs.Int("batch", 500, "events read from the source at a time")
+	verify := fs.Bool("verify", true, "verify the hash chains and audit checkpoints of the target afterwards (beian audit verify --all)")
+	if err := parse(fs, args); err != nil {
+		return helpOK(err)
+	}
+	switch {
+	case *to == "" || *to == "sqlite":
+		return errors.New("--to: want the target event store, esdb://host:2113?tls=false")
+	case *to == *from:
+		return errors.New("--to: the same store as --from")
+	case *batch < 1:
+		return fmt.Errorf("--batch %d: want at least 1", *batch)
+	}
+	if *from == "sqlite" {
+		if _, err := os.Stat(filepath.Join(*data, "events.db")); err != nil {
+			return fmt.Errorf("--data %s: no event log: %w", *data, err)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	source, err := openLog(config{Data: *data, EventStore: *from, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer source.Close()
+	target, err := openLog(config{EventStore: *to, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	m := migration{from: source, to: target, batch: *batch}
+	report, err := m.run(ctx)
+	fmt.Fprintf(stdout, "copied %d events, skipped %d already in the target\n", report.Copied, report.Skipped)
+	if err != nil {
+		return err
+	}
+	if *verify {
+		v, err := eventstore.VerifyLog(ctx, target)
+		if err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("the target does not verify: %w", err)}
+		}
+		fmt.Fprintf(stdout, "target verified: %d events in %d streams, %d checkpoints\n", v.Events, v.Streams, v.Checkpoints)
+		if extra := v.Events - report.Copied - report.Skipped; extra > 0 {
+			fmt.Fprintf(stdout, "the target holds %d events the source does not\n", extra)
+		}
+	}
+	return nil
+}
+
+// migration copies one event log into another.
+type migration struct {
+	from, to eventstore.Store
+	batch    int
+}
+
+// migrateReport counts what a migration did.
+type migrateReport struct {
+	Copied  int // appended to the target
+	Skipped int // found in the target, equal to the source's
+}
+
+// maxGroupBytes bounds one append to the target: consecutive events of a
+// stream go together, but a server limits an append's size (EventStoreDB:
+// 1 MiB by default).
+const maxGroupBytes = 256 << 10
+
+// run copies every event of the source in $all order. Events of one stream
+// keep their revisions: each append expects the revision before its first
+// event, so a target that lacks earlier events of the stream, or has
+// others, refuses instead of shifting them.
+func (m migration) run(ctx context.Context) (migrateReport, error) {
+	var report migrateReport
+	var from uint64
+	for {
+		page, err := m.from.ReadAll(ctx, from, m.batch)
+		if err != nil {
+			return report, fmt.Errorf("read the source from position %d: %w", from, err)
+		}
+		for rest := page; len(rest) > 0; {
+			n := groupLen(rest)
+			copied, skipped, err := m.copy(ctx, rest[:n])
+			report.Copied += copied
+			report.Skipped += skipped
+			if err != nil {
+				return report, err
+			}
+			rest = rest[n:]
+		}
+		if len(page) < m.batch {
+			return report, nil
+		}
+		from = page[len(page)-1].Position + 1
+	}
+}
+
+// groupLen is how many events at the start of events are of one stream and
+// fit one append.
+func groupLen(events []eventstore.RecordedEvent) int {
+	size := len(events[0].Data)
+	n := 1
+	for n < len(events) && events[n].Stream == events[0].Stream && size+len(events[n].Data) <= maxGroupBytes {
+		size += len(events[n].Data)
+		n++
+	}
+	return n
+}
+
+// copy brings consecutive events of one stream to the target: those it
+// already holds must be equal and are skipped, the rest are appended after
+// them.
+func (m migration) copy(ctx context.Context, events []eventstore.RecordedEvent) (copied, skipped int, err error) {
+	first := events[0]
+	there, err := m.to.ReadStream(ctx, first.Stream, first.Revision, len(events))
+	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+		return 0, 0, fmt.Errorf("read the target's %s@%d: %w", first.Stream, first.Revision, err)
+	}
+	for i, got := range there {
+		if err := sameEvent(events[i], got); err != nil {
+			return 0, i, fmt.Errorf("the target holds a different event at %s@%d (%w); refusing to migrate into it", got.Stream, got.Revision, err)
+		}
+	}
+	rest := events[len(there):]
+	if len(rest) == 0 {
+		return 0, len(there), nil
+	}
+	expected := eventstore.NoStream()
+	if r := rest[0].Revision; r > 0 {
+		expected = eventstore.Exact(r - 1)
+	}
+	batch := make([]eventstore.EventData, len(rest))
+	for i, e := range rest {
+		batch[i] = e.EventData
+	}
+	if _, err := m.to.Append(ctx, first.Stream, expected, batch); err != nil {
+		if errors.Is(err, eventstore.ErrConflict) {
+			return 0, len(there), fmt.Errorf("the target's stream %s does not end where the source's continues (revision %d): it lacks events the source has, or something else writes to it: %w",
+				first.Stream, rest[0].Revision, err)
+		}
+		return 0, len(there), fmt.Errorf("append %s@%d to the target: %w", first.Stream, rest[0].Revision, err)
+	}
+	return len(rest), len(there), nil
+}
+
+// sameEvent says how the target's event differs from the source's, if it
+// does. Metadata compares as the JSON the hash chain covers.
+func sameEvent(want, got eventstore.RecordedEvent) error {
+	var diffs []string
+	if got.ID != want.ID {
+		diffs = append(diffs, fmt.Sprintf("id %s, the source has %s", got.ID, want.ID))
+	}
+	if got.Type != want.Type {
+		diffs = append(diffs, fmt.Sprintf("type %s, the source has %s", got.Type, want.Type))
+	}
+	if !bytes.Equal(got.Data, want.Data) {
+		diffs = append(diffs, "other data")
+	}
+	gm, err := json.Marshal(got.Metadata)
+	if err != nil {
+		return err
+	}
+	wm, err := json.Marshal(want.Metadata)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(gm, wm) {
+		diffs = append(diffs, "other metadata")
+	}
+	if len(diffs) > 0 {
+		return errors.New(strings.Join(diffs, ", "))
+	}
+	return nil
+}

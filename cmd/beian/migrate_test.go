@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/eventstore/esdb"
+	"github.com/beian/beian/infra/eventstore/esdb/esdbtest"
+	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+)
+
+// filledStore runs the service on a new data directory, walks filings
+// through it (submitted, approved, rejected, an audit checkpoint between
+// them) and stops it. It returns the data directory and the filing ids.
+func filledStore(t *testing.T, filings int) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	p := startInProcess(t, dir)
+	var ids []string
+	for i := range max(filings, 2) {
+		id, _, _ := fillFiling(t, p.actors(fmt.Sprintf("acct-migrate-%d", i)))
+		ids = append(ids, id)
+	}
+	a := p.actors("acct-migrate-0")
+	mutate(a.reviewer, "approveInitialReview", "ApproveInitialReviewInput", map[string]any{"filingId": ids[0], "note": "资料齐全"})
+	if _, err := eventstore.RecordCheckpoint(t.Context(), p.svc.log, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mutate(a.reviewer, "rejectInitialReview", "RejectInput", map[string]any{"filingId": ids[1], "reasons": []map[string]any{
+		{"path": "entity.principal.mobile", "code": "phone_unreachable"}}})
+	p.svc.close()
+	return dir, ids
+}
+
+// migrate runs `beian migrate` in this process and returns its output.
+func migrate(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errs bytes.Buffer
+	err := run(t.Context(), append([]string{"migrate"}, args...), &out, &errs)
+	return out.String() + errs.String(), err
+}
+
+// readLog reads a whole log in $all order.
+func readLog(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
+	t.Helper()
+	var all []eventstore.RecordedEvent
+	var from uint64
+	for {
+		page, err := s.ReadAll(t.Context(), from, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if len(page) < 100 {
+			return all
+		}
+		from = page[len(page)-1].Position + 1
+	}
+}
+
+func openSQLite(t *testing.T, dir string) eventstore.Store {
+	t.Helper()
+	s, err := eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(dir, "events.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func openESDB(t *testing.T, url string) eventstore.Store {
+	t.Helper()
+	s, err := esdb.Open(esdb.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func startPeer(t *testing.T) *esdbtest.Peer {
+	t.Helper()
+	peer, err := esdbtest.Start(esdbtest.MaxAppendSize(4 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(peer.Stop)
+	return peer
+}
+
+// sameLogs compares two logs event by event: place in $all, stream,
+// revision, id, type, data and metadata (as the JSON the hash chain covers).
+func sameLogs(t *testing.T, source, target []eventstore.RecordedEvent) {
+	t.Helper()
+	if len(target) != len(source) {
+		t.Fatalf("the target has %d events, the source %d", len(target), len(source))
+	}
+	for i, s := range source {
+		g := target[i]
+		sm, _ := json.Marshal(s.Metadata)
+		gm, _ := json.Marshal(g.Metadata)
+		if g.Stream != s.Stream || g.Revision != s.Revision || g.ID != s.ID || g.Type != s.Type || !bytes.Equal(g.Data, s.Data) || !bytes.Equal(gm, sm) {
+			t.Fatalf("event %d differs:\nsource %s@%d %s %s %s %s\ntarget %s@%d %s %s %s %s", i,
+				s.Stream, s.Revision, s.ID, s.Type, s.Data, sm, g.Stream, g.Revision, g.ID, g.Type, g.Data, gm)
+		}
+		if s.Metadata.Hash == "" || s.Metadata.ActorRole == "" || s.Metadata.OccurredAt.IsZero() || s.Metadata.SchemaVersion == 0 {
+			t.Fatalf("event %d of the source lacks metadata to compare: %s", i, sm)
+		}
+	}
+}
+
+// TestMigrateIntoEventStoreDB copies a filled embedded log into EventStoreDB
+// (the protocol peer), compares both logs event by event, verifies the hash
+// chains and the audit checkpoint on the target, runs the copy again
+// (nothing changes), and serves the filings from the migrated log.
+func TestMigrateIntoEventStoreDB(t *testing.T) {
+	dir, ids := filledStore(t, 3)
+	peer := startPeer(t)
+
+	out, err := migrate(t, "--data", dir, "--to", peer.URL(), "--batch", "7")
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	source := readLog(t, openSQLite(t, dir))
+	target := openESDB(t, peer.URL())
+	copied := readLog(t, target)
+	sameLogs(t, source, copied)
+	if want := fmt.Sprintf("copied %d events, skipped 0 already in the target\ntarget verified: %d events in %d streams, 1 checkpoints\n",
+		len(source), len(source), len(ids)+1); out != want {
+		t.Fatalf("first run says\n%s\nwant\n%s", out, want)
+	}
+	report, err := eventstore.VerifyLog(t.Context(), target)
+	if err != nil || report.Checkpoints != 1 || report.Events != len(source) {
+		t.Fatalf("verify the target: %+v %v", report, err)
+	}
+
+	head, err := target.Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = migrate(t, "--data", dir, "--to", peer.URL())
+	if err != nil {
+		t.Fatalf("second migrate: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, fmt.Sprintf("copied 0 events, skipped %d already in the target\n", len(source))) {
+		t.Fatalf("second run says\n%s", out)
+	}
+	again := readLog(t, target)
+	if head2, err := target.Head(t.Context()); err != nil || head2 != head || len(again) != len(copied) || again[len(again)-1].Position != copied[len(copied)-1].Position {
+		t.Fatalf("the second run changed the target: head %d → %d (%v), %d → %d events", head, head2, err, len(copied), len(again))
+	}
+
+	// The service on the migrated log: positions differ from the embedded
+	// store's, so the read models start afresh (the keys stay in keys.db).
+	for _, f := range []string{"read.db", "read.db-wal", "read.db-shm"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	p := startWith(t, config{Data: dir, Dev: true, EventStore: peer.URL()})
+	a := p.actors("acct-migrate-0")
+	head, err = p.svc.log.Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := progress(a.applicant, ids[0], fmt.Sprint(head))
+	if str(f, "status") != "provider_approved" || str(f, "websites", 0, "liveness", "state") == "" {
+		t.Fatalf("migrated filing as served: %v", f)
+	}
+	trail := a.auditor.must(`query($id: ID!, $pos: String) { auditTrail(filingId: $id, first: 100, minPosition: $pos) { edges { node { revision type } } } }`,
+		map[string]any{"id": ids[0], "pos": fmt.Sprint(head)})
+	if n := len(dig(trail, "auditTrail", "edges").([]any)); n != int(f["revision"].(float64))+1 {
+		t.Fatalf("audit trail of the migrated filing: %d entries, revision %v", n, f["revision"])
+	}
+}
+
+// prefixStore is a log cut at a position: what an interrupted migration
+// had copied.
+type prefixStore struct {
+	eventstore.Store
+	upTo uint64
+}
+
+func (p prefixStore) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
+	page, err := p.Store.ReadAll(ctx, from, limit)
+	for i, e := range page {
+		if e.Position > p.upTo {
+			return page[:i], err
+		}
+	}
+	return page, err
+}
+
+// TestMigrateResumes: a migration that stopped part way (inside a stream's
+// run of events) is finished by the next run, which copies only the rest.
+func TestMigrateResumes(t *testing.T) {
+	dir, _ := filledStore(t, 2)
+	peer := startPeer(t)
+	src := openSQLite(t, dir)
+	source := readLog(t, src)
+	half := source[len(source)/2]
+	partial, err := migration{from: prefixStore{Store: src, upTo: half.Position}, to: openESDB(t, peer.URL()), batch: 5}.run(t.Context())
+	if err != nil || partial.Copied != len(source)/2+1 {
+		t.Fatalf("the interrupted run: %+v %v", partial, err)
+	}
+
+	out, err := migrate(t, "--data", dir, "--to", peer.URL())
+	if err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	if want := fmt.Sprintf("copied %d events, skipped %d already in the target\n", len(source)-partial.Copied, partial.Copied); !strings.HasPrefix(out, want) {
+		t.Fatalf("resumed run says\n%s\nwant %s", out, want)
+	}
+	sameLogs(t, source, readLog(t, openESDB(t, peer.URL())))
+}
+
+// TestMigrateRefusesADifferentTarget: a target whose stream holds another
+// event at a revision the source has is not written to.
+func TestMigrateRefusesADifferentTarget(t *testing.T) {
+	dir, _ := filledStore(t, 2)
+	peer := startPeer(t)
+	source := readLog(t, openSQLite(t, dir))
+	target := openESDB(t, peer.URL())
+	first := source[0]
+	other := first.EventData
+	other.ID = "00000000-0000-4000-8000-000000000001"
+	if _, err := target.Append(t.Context(), first.Stream, eventstore.NoStream(), []eventstore.EventData{other}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := migrate(t, "--data", dir, "--to", peer.URL())
+	if err == nil || !strings.Contains(err.Error(), "different event at "+first.Stream+"@0") || !strings.Contains(err.Error(), "id "+other.ID) {
+		t.Fatalf("migrate into a different target: %v\n%s", err, out)
+	}
+	if !strings.HasPrefix(out, "copied 0 events, skipped 0") {
+		t.Fatalf("output: %s", out)
+	}
+	if got := readLog(t, target); len(got) != 1 {
+		t.Fatalf("the refused target now holds %d events", len(got))
+	}
+}
