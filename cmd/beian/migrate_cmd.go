@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/privacy"
+	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 )
 
 // migrateCmd copies the event log of one store into another, in $all
@@ -22,13 +24,16 @@ import (
 // already holds is compared and skipped, so a second run, or one after an
 // interruption, copies only what is missing. The source may be serving
 // while it copies the bulk; the last run after `beian serve` stopped
-// copies the rest.
+// copies the rest. With --read-store it first copies the personal-data
+// keys of keys.db into the PostgreSQL schema the replicas will share.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", stderr)
 	data := fs.String("data", "./data", "data directory whose event log (events.db) is copied with --from sqlite")
 	from := fs.String("from", "sqlite", "the source log: sqlite (in --data) or esdb://host:2113?tls=false")
 	to := fs.String("to", "", "the target log: esdb://host:2113?tls=false (EventStoreDB/KurrentDB; a cluster as esdb://h1:2113,h2:2113,h3:2113)")
 	batch := fs.Int("batch", 500, "events read from the source at a time")
+	readStore := fs.String("read-store", "", "also copy the personal-data keys of --data's keys.db into this PostgreSQL read store: postgres://user@host:5432/db")
+	readSchema := fs.String("read-store-schema", "public", "the PostgreSQL schema of the read models and keys")
 	verify := fs.Bool("verify", true, "verify the hash chains and audit checkpoints of the target afterwards (beian audit verify --all)")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
@@ -47,6 +52,11 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if *readStore != "" {
+		if err := migrateKeys(ctx, config{Data: *data, ReadStore: *readStore, ReadStoreSchema: *readSchema, Logger: logger}, stdout); err != nil {
+			return err
+		}
+	}
 	source, err := openLog(config{Data: *data, EventStore: *from, Logger: logger})
 	if err != nil {
 		return err
@@ -73,6 +83,36 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "the target holds %d events the source does not\n", extra)
 		}
 	}
+	return nil
+}
+
+// migrateKeys copies keys.db of the data directory into the PostgreSQL
+// read store. The keys stay sealed with the data directory's master key,
+// which the replicas must then be given as BEIAN_MASTER_KEY.
+func migrateKeys(ctx context.Context, cfg config, stdout io.Writer) error {
+	if !strings.HasPrefix(cfg.ReadStore, "postgres://") && !strings.HasPrefix(cfg.ReadStore, "postgresql://") {
+		return fmt.Errorf("--read-store %q: want postgres://user@host:5432/db", cfg.ReadStore)
+	}
+	path := filepath.Join(cfg.Data, "keys.db")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("--data %s: no key store: %w", cfg.Data, err)
+	}
+	keys, err := readsqlite.Open(readsqlite.Config{Path: path, ReadConns: 2, Durable: true, Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("key store: %w", err)
+	}
+	defer keys.Close()
+	target, err := openRead(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	r, err := privacy.CopyKeys(ctx, keys, target)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "keys: copied %d, erased %d, skipped %d already in the target; they open with this data directory's master key (BEIAN_MASTER_KEY or %s)\n",
+		r.Copied, r.Erased, r.Skipped, filepath.Join(cfg.Data, masterKeyFile))
 	return nil
 }
 

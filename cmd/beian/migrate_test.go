@@ -15,6 +15,7 @@ import (
 	"github.com/beian/beian/infra/eventstore/esdb"
 	"github.com/beian/beian/infra/eventstore/esdb/esdbtest"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+	"github.com/beian/beian/infra/readstore/postgres/pgtest"
 )
 
 // filledStore runs the service on a new data directory, walks filings
@@ -120,7 +121,8 @@ func sameLogs(t *testing.T, source, target []eventstore.RecordedEvent) {
 // TestMigrateIntoEventStoreDB copies a filled embedded log into EventStoreDB
 // (the protocol peer), compares both logs event by event, verifies the hash
 // chains and the audit checkpoint on the target, runs the copy again
-// (nothing changes), and serves the filings from the migrated log.
+// (nothing changes), copies the personal-data keys into PostgreSQL, and
+// serves the filings from the production stores.
 func TestMigrateIntoEventStoreDB(t *testing.T) {
 	dir, ids := filledStore(t, 3)
 	peer := startPeer(t)
@@ -158,27 +160,43 @@ func TestMigrateIntoEventStoreDB(t *testing.T) {
 		t.Fatalf("the second run changed the target: head %d → %d (%v), %d → %d events", head, head2, err, len(copied), len(again))
 	}
 
-	// The service on the migrated log: positions differ from the embedded
-	// store's, so the read models start afresh (the keys stay in keys.db).
-	for _, f := range []string{"read.db", "read.db-wal", "read.db-shm"} {
-		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
+	// The keys move into the PostgreSQL schema the replicas share; the
+	// events are all there already.
+	pg := pgtest.URL(t)
+	schema := pgtest.Schema(t, pg)
+	out, err = migrate(t, "--data", dir, "--to", peer.URL(), "--read-store", pg, "--read-store-schema", schema, "--verify=false")
+	if err != nil || !strings.HasPrefix(out, "keys: copied ") || strings.HasPrefix(out, "keys: copied 0,") ||
+		!strings.Contains(out, fmt.Sprintf("\ncopied 0 events, skipped %d already in the target\n", len(source))) {
+		t.Fatalf("migrate with the keys: %v\n%s", err, out)
 	}
-	p := startWith(t, config{Data: dir, Dev: true, EventStore: peer.URL()})
+	if out, err := migrate(t, "--data", dir, "--to", peer.URL(), "--read-store", pg, "--read-store-schema", schema); err != nil ||
+		!strings.HasPrefix(out, "keys: copied 0, erased 0, skipped ") {
+		t.Fatalf("the keys again: %v\n%s", err, out)
+	}
+
+	// A replica on the production stores serves the migrated filings with
+	// their personal data opened (positions differ from the embedded
+	// store's, so its read models are built afresh).
+	master, err := os.ReadFile(filepath.Join(dir, masterKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("BEIAN_MASTER_KEY", strings.TrimSpace(string(master)))
+	p := startWith(t, config{Data: t.TempDir(), Dev: true, EventStore: peer.URL(), ReadStore: pg, ReadStoreSchema: schema})
 	a := p.actors("acct-migrate-0")
 	head, err = p.svc.log.Head(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := progress(a.applicant, ids[0], fmt.Sprint(head))
-	if str(f, "status") != "provider_approved" || str(f, "websites", 0, "liveness", "state") == "" {
+	f := a.applicant.must(`query($id: ID!, $pos: String) { filing(id: $id, minPosition: $pos) { status revision entity { principal { name } } } }`,
+		map[string]any{"id": ids[0], "pos": fmt.Sprint(head)})
+	if str(f, "filing", "status") != "provider_approved" || str(f, "filing", "entity", "principal", "name") != "张三" {
 		t.Fatalf("migrated filing as served: %v", f)
 	}
 	trail := a.auditor.must(`query($id: ID!, $pos: String) { auditTrail(filingId: $id, first: 100, minPosition: $pos) { edges { node { revision type } } } }`,
 		map[string]any{"id": ids[0], "pos": fmt.Sprint(head)})
-	if n := len(dig(trail, "auditTrail", "edges").([]any)); n != int(f["revision"].(float64))+1 {
-		t.Fatalf("audit trail of the migrated filing: %d entries, revision %v", n, f["revision"])
+	if n := len(dig(trail, "auditTrail", "edges").([]any)); n != int(dig(f, "filing", "revision").(float64))+1 {
+		t.Fatalf("audit trail of the migrated filing: %d entries, revision %v", n, dig(f, "filing", "revision"))
 	}
 }
 
