@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/beian/beian/infra/bus"
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/beian/beian/infra/privacy"
+	"github.com/beian/beian/infra/readstore"
 	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 )
 
@@ -24,15 +28,16 @@ import (
 // already holds is compared and skipped, so a second run, or one after an
 // interruption, copies only what is missing. The source may be serving
 // while it copies the bulk; the last run after `beian serve` stopped
-// copies the rest. With --read-store it first copies the personal-data
-// keys of keys.db into the PostgreSQL schema the replicas will share.
+// copies the rest. With --read-store it also copies the personal-data
+// keys of keys.db into the PostgreSQL schema the replicas will share, and
+// carries the forwarder's checkpoint over to the same event in the target.
 func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", stderr)
 	data := fs.String("data", "./data", "data directory whose event log (events.db) is copied with --from sqlite")
 	from := fs.String("from", "sqlite", "the source log: sqlite (in --data) or esdb://host:2113?tls=false")
 	to := fs.String("to", "", "the target log: esdb://host:2113?tls=false (EventStoreDB/KurrentDB; a cluster as esdb://h1:2113,h2:2113,h3:2113)")
 	batch := fs.Int("batch", 500, "events read from the source at a time")
-	readStore := fs.String("read-store", "", "also copy the personal-data keys of --data's keys.db into this PostgreSQL read store: postgres://user@host:5432/db")
+	readStore := fs.String("read-store", "", "the replicas' PostgreSQL read store: postgres://user@host:5432/db; copy --data's personal-data keys (keys.db) and forwarder checkpoint into it")
 	readSchema := fs.String("read-store-schema", "public", "the PostgreSQL schema of the read models and keys")
 	verify := fs.Bool("verify", true, "verify the hash chains and audit checkpoints of the target afterwards (beian audit verify --all)")
 	if err := parse(fs, args); err != nil {
@@ -52,8 +57,15 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var err error
+	var targetRead readstore.Store
 	if *readStore != "" {
-		if err := migrateKeys(ctx, config{Data: *data, ReadStore: *readStore, ReadStoreSchema: *readSchema, Logger: logger}, stdout); err != nil {
+		cfg := config{Data: *data, ReadStore: *readStore, ReadStoreSchema: *readSchema, Logger: logger}
+		if targetRead, err = openPostgres(ctx, cfg); err != nil {
+			return err
+		}
+		defer targetRead.Close()
+		if err := migrateKeys(ctx, cfg, targetRead, stdout); err != nil {
 			return err
 		}
 	}
@@ -73,6 +85,11 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if targetRead != nil && *from == "sqlite" {
+		if err := carryForwarder(ctx, config{Data: *data, Logger: logger}, source, target, targetRead, stdout); err != nil {
+			return err
+		}
+	}
 	if *verify {
 		v, err := eventstore.VerifyLog(ctx, target)
 		if err != nil {
@@ -86,13 +103,18 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// openPostgres opens the PostgreSQL read store of --read-store.
+func openPostgres(ctx context.Context, cfg config) (readstore.Store, error) {
+	if !strings.HasPrefix(cfg.ReadStore, "postgres://") && !strings.HasPrefix(cfg.ReadStore, "postgresql://") {
+		return nil, fmt.Errorf("--read-store %q: want postgres://user@host:5432/db", cfg.ReadStore)
+	}
+	return openRead(ctx, cfg)
+}
+
 // migrateKeys copies keys.db of the data directory into the PostgreSQL
 // read store. The keys stay sealed with the data directory's master key,
 // which the replicas must then be given as BEIAN_MASTER_KEY.
-func migrateKeys(ctx context.Context, cfg config, stdout io.Writer) error {
-	if !strings.HasPrefix(cfg.ReadStore, "postgres://") && !strings.HasPrefix(cfg.ReadStore, "postgresql://") {
-		return fmt.Errorf("--read-store %q: want postgres://user@host:5432/db", cfg.ReadStore)
-	}
+func migrateKeys(ctx context.Context, cfg config, target readstore.Store, stdout io.Writer) error {
 	path := filepath.Join(cfg.Data, "keys.db")
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--data %s: no key store: %w", cfg.Data, err)
@@ -102,11 +124,6 @@ func migrateKeys(ctx context.Context, cfg config, stdout io.Writer) error {
 		return fmt.Errorf("key store: %w", err)
 	}
 	defer keys.Close()
-	target, err := openRead(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
 	r, err := privacy.CopyKeys(ctx, keys, target)
 	if err != nil {
 		return err
@@ -114,6 +131,61 @@ func migrateKeys(ctx context.Context, cfg config, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "keys: copied %d, erased %d, skipped %d already in the target; they open with this data directory's master key (BEIAN_MASTER_KEY or %s)\n",
 		r.Copied, r.Erased, r.Skipped, filepath.Join(cfg.Data, masterKeyFile))
 	return nil
+}
+
+// carryForwarder moves the forwarder's checkpoint of the data directory's
+// read store to the same event in the target log, so that the replicas'
+// forwarder publishes what the embedded server had not, instead of the
+// whole log again. A checkpoint the target has past it stays.
+func carryForwarder(ctx context.Context, cfg config, source, target eventstore.Store, targetRead readstore.Store, stdout io.Writer) error {
+	path := filepath.Join(cfg.Data, "read.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil // never served: nothing was published
+	}
+	read, err := readsqlite.Open(readsqlite.Config{Path: path, Logger: cfg.Logger})
+	if err != nil {
+		return fmt.Errorf("read store: %w", err)
+	}
+	defer read.Close()
+	checkpoints, err := bus.Checkpoints(ctx, read)
+	if err != nil {
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(checkpoints)) {
+		pos := checkpoints[name]
+		if pos == 0 {
+			continue
+		}
+		there, err := samePlace(ctx, source, target, pos)
+		if err != nil {
+			return fmt.Errorf("forwarder %s: %w", name, err)
+		}
+		if err := bus.AdvanceCheckpoint(ctx, targetRead, name, there); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "forwarder %s: published up to position %d, in the target %d\n", name, pos, there)
+	}
+	return nil
+}
+
+// samePlace returns the target's position of the source's event at pos.
+func samePlace(ctx context.Context, source, target eventstore.Store, pos uint64) (uint64, error) {
+	page, err := source.ReadAll(ctx, pos, 1)
+	if err != nil {
+		return 0, err
+	}
+	if len(page) == 0 || page[0].Position != pos {
+		return 0, fmt.Errorf("no event at position %d of the source", pos)
+	}
+	e := page[0]
+	there, err := target.ReadStream(ctx, e.Stream, e.Revision, 1)
+	if err != nil {
+		return 0, fmt.Errorf("read the target's %s@%d: %w", e.Stream, e.Revision, err)
+	}
+	if len(there) == 0 || there[0].ID != e.ID {
+		return 0, fmt.Errorf("the target lacks event %s (%s@%d)", e.ID, e.Stream, e.Revision)
+	}
+	return there[0].Position, nil
 }
 
 // migration copies one event log into another.

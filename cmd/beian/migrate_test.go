@@ -11,20 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beian/beian/infra/bus"
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/beian/beian/infra/eventstore/esdb"
 	"github.com/beian/beian/infra/eventstore/esdb/esdbtest"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
+	"github.com/beian/beian/infra/readstore/postgres"
 	"github.com/beian/beian/infra/readstore/postgres/pgtest"
 )
 
 // filledStore runs the service on a new data directory, walks filings
 // through it (submitted, approved, rejected, an audit checkpoint between
-// them) and stops it. It returns the data directory and the filing ids.
+// them), lets the forwarder publish everything, and stops it. It returns the data directory and the filing ids.
 func filledStore(t *testing.T, filings int) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
-	p := startInProcess(t, dir)
+	p := startWith(t, config{Data: dir, Dev: true, Notify: true}) // the forwarder publishes, in process
 	var ids []string
 	for i := range max(filings, 2) {
 		id, _, _ := fillFiling(t, p.actors(fmt.Sprintf("acct-migrate-%d", i)))
@@ -37,6 +39,18 @@ func filledStore(t *testing.T, filings int) (string, []string) {
 	}
 	mutate(a.reviewer, "rejectInitialReview", "RejectInput", map[string]any{"filingId": ids[1], "reasons": []map[string]any{
 		{"path": "entity.principal.mobile", "code": "phone_unreachable"}}})
+	head, err := p.svc.log.Head(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if pos, err := p.svc.forwarder.Checkpoint(t.Context()); err == nil && pos == head {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the forwarder did not publish the whole log")
+		}
+	}
 	p.svc.close()
 	return dir, ids
 }
@@ -169,9 +183,21 @@ func TestMigrateIntoEventStoreDB(t *testing.T) {
 		!strings.Contains(out, fmt.Sprintf("\ncopied 0 events, skipped %d already in the target\n", len(source))) {
 		t.Fatalf("migrate with the keys: %v\n%s", err, out)
 	}
+	last := copied[len(copied)-1]
+	if want := fmt.Sprintf("\nforwarder forwarder: published up to position %d, in the target %d\n", source[len(source)-1].Position, last.Position); !strings.Contains(out, want) {
+		t.Fatalf("migrate with the keys says\n%s\nwant%s", out, want)
+	}
 	if out, err := migrate(t, "--data", dir, "--to", peer.URL(), "--read-store", pg, "--read-store-schema", schema); err != nil ||
 		!strings.HasPrefix(out, "keys: copied 0, erased 0, skipped ") {
 		t.Fatalf("the keys again: %v\n%s", err, out)
+	}
+	read, err := postgres.Open(t.Context(), postgres.Config{URL: pg, Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Close()
+	if cps, err := bus.Checkpoints(t.Context(), read); err != nil || len(cps) != 1 || cps["forwarder"] != last.Position {
+		t.Fatalf("forwarder checkpoints in the target: %v %v, want %d", cps, err, last.Position)
 	}
 
 	// A replica on the production stores serves the migrated filings with
