@@ -43,18 +43,8 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	switch {
-	case *to == "" || *to == "sqlite":
-		return errors.New("--to: want the target event store, esdb://host:2113?tls=false")
-	case *to == *from:
-		return errors.New("--to: the same store as --from")
-	case *batch < 1:
-		return fmt.Errorf("--batch %d: want at least 1", *batch)
-	}
-	if *from == "sqlite" {
-		if _, err := os.Stat(filepath.Join(*data, "events.db")); err != nil {
-			return fmt.Errorf("--data %s: no event log: %w", *data, err)
-		}
+	if err := checkMigrate(*data, *from, *to, *batch); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var err error
@@ -91,14 +81,40 @@ func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	if *verify {
-		v, err := eventstore.VerifyLog(ctx, target)
-		if err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("the target does not verify: %w", err)}
+		return verifyTarget(ctx, target, report, stdout)
+	}
+	return nil
+}
+
+// checkMigrate refuses arguments that cannot make a migration.
+func checkMigrate(data, from, to string, batch int) error {
+	switch {
+	case to == "" || to == "sqlite":
+		return errors.New("--to: want the target event store, esdb://host:2113?tls=false")
+	case to == from:
+		return errors.New("--to: the same store as --from")
+	case batch < 1:
+		return fmt.Errorf("--batch %d: want at least 1", batch)
+	}
+	if from == "sqlite" {
+		if _, err := os.Stat(filepath.Join(data, "events.db")); err != nil {
+			return fmt.Errorf("--data %s: no event log: %w", data, err)
 		}
-		fmt.Fprintf(stdout, "target verified: %d events in %d streams, %d checkpoints\n", v.Events, v.Streams, v.Checkpoints)
-		if extra := v.Events - report.Copied - report.Skipped; extra > 0 {
-			fmt.Fprintf(stdout, "the target holds %d events the source does not\n", extra)
-		}
+	}
+	return nil
+}
+
+// verifyTarget checks the target's hash chains and audit checkpoints as
+// `beian audit verify --all` does, and says if it holds more than the
+// source gave it.
+func verifyTarget(ctx context.Context, target eventstore.Store, report migrateReport, stdout io.Writer) error {
+	v, err := eventstore.VerifyLog(ctx, target)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("the target does not verify: %w", err)}
+	}
+	fmt.Fprintf(stdout, "target verified: %d events in %d streams, %d checkpoints\n", v.Events, v.Streams, v.Checkpoints)
+	if extra := v.Events - report.Copied - report.Skipped; extra > 0 {
+		fmt.Fprintf(stdout, "the target holds %d events the source does not\n", extra)
 	}
 	return nil
 }
