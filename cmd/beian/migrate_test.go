@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +20,12 @@ import (
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/readstore/postgres"
 	"github.com/beian/beian/infra/readstore/postgres/pgtest"
+	"github.com/google/uuid"
 )
 
 // filledStore runs the service on a new data directory, walks filings
-// through it (submitted, approved, rejected, an audit checkpoint between
-// them), lets the forwarder publish everything, and stops it. It returns the data directory and the filing ids.
+// through it (submitted, approved, rejected, audit checkpoints of both
+// kinds between them), lets the forwarder publish everything, and stops it. It returns the data directory and the filing ids.
 func filledStore(t *testing.T, filings int) (string, []string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -39,6 +42,10 @@ func filledStore(t *testing.T, filings int) (string, []string) {
 	}
 	mutate(a.reviewer, "rejectInitialReview", "RejectInput", map[string]any{"filingId": ids[1], "reasons": []map[string]any{
 		{"path": "entity.principal.mobile", "code": "phone_unreachable"}}})
+	recordLegacyCheckpoint(t, p.svc.log)
+	mutate(p.actors("acct-migrate-1").applicant, "submitEntity", "SubmitEntityInput", map[string]any{"filingId": ids[1], "name": "深圳市示例科技有限公司",
+		"certificateAddress": "广东省深圳市南山区科技园路1号", "mailingAddress": "广东省深圳市南山区科技园路1号",
+		"legalRepresentative": "张三", "principalIsLegalRep": true, "principal": zhangSan("13900139000")})
 	head, err := p.svc.log.Head(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +60,35 @@ func filledStore(t *testing.T, filings int) (string, []string) {
 	}
 	p.svc.close()
 	return dir, ids
+}
+
+// recordLegacyCheckpoint appends an audit checkpoint as they were recorded
+// before they counted their events: only the position says where it
+// stands, which on SQLite is the count of events.
+func recordLegacyCheckpoint(t *testing.T, s eventstore.Store) {
+	t.Helper()
+	heads := map[string]eventstore.Head{}
+	log := readLog(t, s)
+	for _, e := range log {
+		heads[e.Stream] = eventstore.Head{Stream: e.Stream, Revision: e.Revision, Hash: e.Metadata.Hash}
+	}
+	prev, hasPrev := heads[eventstore.CheckpointStream]
+	delete(heads, eventstore.CheckpointStream)
+	list := slices.Collect(maps.Values(heads))
+	data, _ := json.Marshal(map[string]any{"position": log[len(log)-1].Position, "streams": len(list),
+		"root": eventstore.MerkleRoot(list), "at": time.Now()})
+	events := []eventstore.EventData{{ID: uuid.NewString(), Type: eventstore.CheckpointType, Data: data,
+		Metadata: eventstore.Metadata{SchemaVersion: 1, ActorAccount: "audit", ActorRole: "system", OccurredAt: time.Now()}}}
+	expected, first := eventstore.NoStream(), uint64(0)
+	if hasPrev {
+		expected, first = eventstore.Exact(prev.Revision), prev.Revision+1
+	}
+	if err := eventstore.Chain(eventstore.CheckpointStream, first, prev.Hash, events); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(t.Context(), eventstore.CheckpointStream, expected, events); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // migrate runs `beian migrate` in this process and returns its output.
@@ -149,12 +185,12 @@ func TestMigrateIntoEventStoreDB(t *testing.T) {
 	target := openESDB(t, peer.URL())
 	copied := readLog(t, target)
 	sameLogs(t, source, copied)
-	if want := fmt.Sprintf("copied %d events, skipped 0 already in the target\ntarget verified: %d events in %d streams, 1 checkpoints\n",
+	if want := fmt.Sprintf("copied %d events, skipped 0 already in the target\ntarget verified: %d events in %d streams, 2 checkpoints\n",
 		len(source), len(source), len(ids)+1); out != want {
 		t.Fatalf("first run says\n%s\nwant\n%s", out, want)
 	}
 	report, err := eventstore.VerifyLog(t.Context(), target)
-	if err != nil || report.Checkpoints != 1 || report.Events != len(source) {
+	if err != nil || report.Checkpoints != 2 || report.Events != len(source) {
 		t.Fatalf("verify the target: %+v %v", report, err)
 	}
 
