@@ -170,8 +170,8 @@ func sameLogs(t *testing.T, source, target []eventstore.RecordedEvent) {
 
 // TestMigrateIntoEventStoreDB copies a filled embedded log into EventStoreDB
 // (the protocol peer), compares both logs event by event, verifies the hash
-// chains and the audit checkpoint on the target, runs the copy again
-// (nothing changes), copies the personal-data keys into PostgreSQL, and
+// chains and the audit checkpoints on the target, runs the copy again
+// (nothing changes), copies it on into another EventStoreDB, copies the personal-data keys into PostgreSQL, and
 // serves the filings from the production stores.
 func TestMigrateIntoEventStoreDB(t *testing.T) {
 	dir, ids := filledStore(t, 3)
@@ -209,6 +209,13 @@ func TestMigrateIntoEventStoreDB(t *testing.T) {
 	if head2, err := target.Head(t.Context()); err != nil || head2 != head || len(again) != len(copied) || again[len(again)-1].Position != copied[len(copied)-1].Position {
 		t.Fatalf("the second run changed the target: head %d → %d (%v), %d → %d events", head, head2, err, len(copied), len(again))
 	}
+
+	// From one EventStoreDB to another (a new cluster): the same log again.
+	peer2 := startPeer(t)
+	if out, err := migrate(t, "--from", peer.URL(), "--to", peer2.URL()); err != nil || !strings.HasPrefix(out, fmt.Sprintf("copied %d events, skipped 0", len(source))) {
+		t.Fatalf("migrate from EventStoreDB: %v\n%s", err, out)
+	}
+	sameLogs(t, source, readLog(t, openESDB(t, peer2.URL())))
 
 	// The keys move into the PostgreSQL schema the replicas share; the
 	// events are all there already.
