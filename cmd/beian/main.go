@@ -6,6 +6,7 @@
 //	beian notify       the notification consumer of the published stream
 //	beian audit        replay a filing from the log, verify the hash chains, record checkpoints
 //	beian privacy      erase a data subject's personal data (crypto-shredding)
+//	beian migrate      copy the event log into another event store (EventStoreDB/KurrentDB)
 //
 // Every flag has an environment variable BEIAN_<FLAG>; a bad value stops the
 // program with one line naming the flag.
@@ -59,6 +60,7 @@ usage:
   beian audit verify [FILING_ID | --all] [--data DIR]
   beian audit checkpoint [--data DIR]
   beian privacy erase --subject CERTIFICATE_NUMBER|SUBJECT_ID --reason TEXT [--data DIR]
+  beian migrate --data DIR --to esdb://host:2113?tls=false [--from sqlite|esdb://…] [--verify=false]
 
 Run "beian COMMAND --help" for the flags of a command.
 `
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "privacy":
 		return privacyCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -22,10 +22,14 @@ const (
 
 // Checkpoint is the payload of a checkpoint event.
 type Checkpoint struct {
-	Position uint64    `json:"position"` // the last position it covers
-	Streams  int       `json:"streams"`
-	Root     string    `json:"root"`
-	At       time.Time `json:"at"`
+	Position uint64 `json:"position"` // the last position it covers, in the recording store's units
+	// Events is how many events of $all it covers: the same place in any
+	// store the log is copied to in order (beian migrate), where positions
+	// differ. Checkpoints recorded before it existed have 0.
+	Events  uint64    `json:"events,omitempty"`
+	Streams int       `json:"streams"`
+	Root    string    `json:"root"`
+	At      time.Time `json:"at"`
 }
 
 // heads folds the log up to a position into every stream's head, checking
@@ -85,23 +89,20 @@ type VerifyReport struct {
 // recorded checkpoint's root against the log as it stood at its position.
 // The first problem is returned as a *BrokenLinkError or a
 // *CheckpointMismatchError.
+//
+// A log copied in order into another store (beian migrate) keeps its
+// events but not its positions, so a checkpoint is also checked where its
+// count of events puts it: Events, or for older checkpoints Position read
+// as a count (SQLite numbers events 1, 2, 3). Matching at either place is
+// as strong as at the recorded one: equal roots mean equal heads, and a
+// head's hash commits to its whole stream before it.
 func VerifyLog(ctx context.Context, store Store) (VerifyReport, error) {
 	checkpoints, err := readCheckpoints(ctx, store)
 	if err != nil {
 		return VerifyReport{}, err
 	}
 	h := &heads{last: map[string]Head{}}
-	next := 0
-	check := func(upTo uint64) error {
-		for next < len(checkpoints) && checkpoints[next].Position <= upTo {
-			cp := checkpoints[next]
-			if root, n := h.root(CheckpointStream); root != cp.Root || n != cp.Streams {
-				return &CheckpointMismatchError{Checkpoint: cp, Root: root, Streams: n}
-			}
-			next++
-		}
-		return nil
-	}
+	places := newCheckpointPlaces(checkpoints)
 	var from uint64
 	for {
 		page, err := store.ReadAll(ctx, from, 1000)
@@ -109,9 +110,7 @@ func VerifyLog(ctx context.Context, store Store) (VerifyReport, error) {
 			return VerifyReport{}, err
 		}
 		for _, e := range page {
-			if err := check(e.Position - 1); err != nil {
-				return VerifyReport{}, err
-			}
+			places.check(h, e.Position-1)
 			if err := h.add(e); err != nil {
 				return VerifyReport{}, err
 			}
@@ -121,11 +120,82 @@ func VerifyLog(ctx context.Context, store Store) (VerifyReport, error) {
 			break
 		}
 	}
-	if err := check(^uint64(0)); err != nil {
+	places.check(h, ^uint64(0))
+	if err := places.unmatched(); err != nil {
 		return VerifyReport{}, err
 	}
 	_, streams := h.root("")
 	return VerifyReport{Events: h.checked, Streams: streams, Checkpoints: len(checkpoints)}, nil
+}
+
+// checkpointPlaces checks each checkpoint at its two places in the log:
+// by position and by count of events, in one pass.
+type checkpointPlaces struct {
+	cps              []Checkpoint
+	byPosition       []int // checkpoint indexes in order of Position
+	byCount          []int // in order of count
+	nextPos, nextCnt int
+	matched          []bool
+	firstRoot        []string // the root at the first place checked, for the error
+	firstStreams     []int
+}
+
+func newCheckpointPlaces(cps []Checkpoint) *checkpointPlaces {
+	p := &checkpointPlaces{cps: cps, matched: make([]bool, len(cps)), firstRoot: make([]string, len(cps)), firstStreams: make([]int, len(cps))}
+	for i := range cps {
+		p.byPosition = append(p.byPosition, i)
+		p.byCount = append(p.byCount, i)
+	}
+	slices.SortStableFunc(p.byPosition, func(a, b int) int { return cmp.Compare(cps[a].Position, cps[b].Position) })
+	slices.SortStableFunc(p.byCount, func(a, b int) int { return cmp.Compare(p.count(a), p.count(b)) })
+	return p
+}
+
+// count is how many events checkpoint i covers.
+func (p *checkpointPlaces) count(i int) uint64 {
+	if p.cps[i].Events > 0 {
+		return p.cps[i].Events
+	}
+	return p.cps[i].Position
+}
+
+// check compares the checkpoints whose places are the log as h holds it:
+// every event up to position upTo (the end of the log: ^uint64(0)).
+func (p *checkpointPlaces) check(h *heads, upTo uint64) {
+	root, n, computed := "", 0, false
+	try := func(i int) {
+		if p.matched[i] {
+			return
+		}
+		if !computed {
+			root, n = h.root(CheckpointStream)
+			computed = true
+		}
+		if p.firstRoot[i] == "" {
+			p.firstRoot[i], p.firstStreams[i] = root, n
+		}
+		p.matched[i] = root == p.cps[i].Root && n == p.cps[i].Streams
+	}
+	end := upTo == ^uint64(0)
+	for p.nextPos < len(p.byPosition) && (end || p.cps[p.byPosition[p.nextPos]].Position <= upTo) {
+		try(p.byPosition[p.nextPos])
+		p.nextPos++
+	}
+	for p.nextCnt < len(p.byCount) && (end || p.count(p.byCount[p.nextCnt]) <= uint64(h.checked)) {
+		try(p.byCount[p.nextCnt])
+		p.nextCnt++
+	}
+}
+
+// unmatched returns the first checkpoint (by position) that matched at
+// neither place.
+func (p *checkpointPlaces) unmatched() error {
+	for _, i := range p.byPosition {
+		if !p.matched[i] {
+			return &CheckpointMismatchError{Checkpoint: p.cps[i], Root: p.firstRoot[i], Streams: p.firstStreams[i]}
+		}
+	}
+	return nil
 }
 
 // CheckpointMismatchError: the log before a checkpoint is not the log the
@@ -192,7 +262,7 @@ func RecordCheckpoint(ctx context.Context, store Store, now time.Time) (Checkpoi
 		}
 	}
 	root, n := h.root(CheckpointStream)
-	cp := Checkpoint{Position: head, Streams: n, Root: root, At: now}
+	cp := Checkpoint{Position: head, Events: uint64(h.checked), Streams: n, Root: root, At: now}
 	data, err := json.Marshal(cp)
 	if err != nil {
 		return Checkpoint{}, err
