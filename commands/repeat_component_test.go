@@ -100,7 +100,11 @@ func repeatCases() map[string]repeatCase {
 			input: func(e *env, id string) any {
 				return commands.UploadMaterial{FilingID: id, Kind: domain.MaterialOther, Scope: "entity", SHA256: e.upload()}
 			},
-			other: func(in any) any { c := in.(commands.UploadMaterial); c.Kind = domain.MaterialAuthorisationLetter; return c }},
+			other: func(in any) any {
+				c := in.(commands.UploadMaterial)
+				c.Kind = domain.MaterialAuthorisationLetter
+				return c
+			}},
 		"RemoveMaterial": {account: applicantAcct, role: commands.RoleApplicant, ready: (*env).filledFiling,
 			input: func(_ *env, id string) any {
 				return commands.RemoveMaterial{FilingID: id, Kind: domain.MaterialEntityCertificate, Scope: "entity"}
