@@ -201,9 +201,6 @@ func applicationHandlers() []string {
 func TestEveryHandlerRepeated(t *testing.T) {
 	cases := repeatCases()
 	handlers := applicationHandlers()
-	if len(handlers) != 26 {
-		t.Errorf("the Application has %d handlers, the issue lists 26: %v", len(handlers), handlers)
-	}
 	for name := range cases {
 		if !slices.Contains(handlers, name) {
 			t.Errorf("case %s is not a handler of the Application", name)
