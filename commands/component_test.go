@@ -50,11 +50,19 @@ type env struct {
 	sim   *sim.Providers
 	blobs *blobstore.Store
 	clock *clock
+	seed  sim.Seed // the simulated providers' data
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+	return newEnvWithSeed(t, sim.DefaultSeed())
+}
+
+// newEnvWithSeed runs the simulated providers on seed instead of the
+// built-in data, as --sim-data does.
+func newEnvWithSeed(t *testing.T, seed sim.Seed) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), seed: seed, clock: &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
 	e.open()
 	return e
 }
@@ -79,7 +87,7 @@ func (e *env) open() {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	providers := sim.New(sim.DefaultSeed(), e.clock)
+	providers := sim.New(e.seed, e.clock)
 	app, err := commands.NewApplication(commands.NewExecutor(store, rules, e.clock), commands.Ports{
 		Domains: providers, Filings: providers, Inventory: providers, Attribution: providers,
 		Index: filingindex.Start(ctx, store, logger), OCR: providers, Liveness: providers, SMS: providers, Blobs: blobs,

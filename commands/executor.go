@@ -110,7 +110,7 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 	if !mayRun(m.Actor.Role, name) {
 		return Result{}, &ForbiddenError{Command: name, Role: m.Actor.Role}
 	}
-	commandID := uuid.NewSHA1(namespace, []byte(m.Actor.Account+"\n"+name+"\n"+filingID+"\n"+m.IdempotencyKey))
+	commandID := deriveCommandID(m.Actor.Account, name, filingID, m.IdempotencyKey)
 	inputHash, err := hashInput(input)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", name, err)
@@ -176,6 +176,12 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 		return x.result(filingID, res, data), nil
 	}
 	return Result{}, fmt.Errorf("%s %s after %d attempts: %w", name, filingID, maxAttempts, ErrConflict)
+}
+
+// deriveCommandID derives a command's id from who ran it, what, on which filing
+// and with which idempotency key.
+func deriveCommandID(account, name, filingID, key string) uuid.UUID {
+	return uuid.NewSHA1(namespace, []byte(account+"\n"+name+"\n"+filingID+"\n"+key))
 }
 
 // earlierResult finds the events a command appended before.
