@@ -207,8 +207,13 @@ func TestEveryHandlerRepeated(t *testing.T) {
 		}
 	}
 	for _, name := range handlers {
-		if name == "RecognizeCertificate" {
+		switch name {
+		case "RecognizeCertificate":
 			continue // a query without a key: TestRecognizeCertificateRepeated
+		case "EraseSubject":
+			continue // needs the key store: TestEraseSubjectRepairsAnInterruptedErasure repeats it
+		case "Access":
+			continue // records every read, by design without a key: TestErasuresAndAccessesChainUnderConcurrency
 		}
 		tc, ok := cases[name]
 		if !ok {
