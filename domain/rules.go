@@ -242,6 +242,13 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 			errs = append(errs, fmt.Errorf("service content %s: unknown pre-approval %q", s.Code, s.PreApproval))
 		}
 	}
+	errs = append(errs, cat.check()...)
+	if strings.TrimSpace(pf.Version) == "" {
+		errs = append(errs, errors.New("provinces: version is empty"))
+	}
+	if len(pf.Provinces) == 0 {
+		errs = append(errs, errors.New("provinces: none listed"))
+	}
 	if pf.Channel.MaxDomainsPerWebsite <= 0 || pf.Channel.SMSMaxWrongCodes <= 0 || pf.Channel.IdleExpiryDays <= 0 {
 		errs = append(errs, errors.New("channel limits must be positive"))
 	}
@@ -249,6 +256,54 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 		return nil, fmt.Errorf("rule data: %w", err)
 	}
 	return r, nil
+}
+
+// check reports what in the catalog would make a rule misfire: no version
+// or natures, a nature of no known kind, a website-name word that is empty
+// (it would match every name) or names a category that does not exist.
+func (cat *catalog) check() []error {
+	var errs []error
+	if strings.TrimSpace(cat.Version) == "" {
+		errs = append(errs, errors.New("catalog: version is empty"))
+	}
+	if len(cat.Natures) == 0 {
+		errs = append(errs, errors.New("catalog: no natures"))
+	}
+	for _, n := range cat.Natures {
+		if n.Kind != KindIndividual && n.Kind != KindOrganisation {
+			errs = append(errs, fmt.Errorf("nature %s: unknown kind %q", n.Code, n.Kind))
+		}
+	}
+	names := cat.WebsiteNames
+	words := map[string][]string{
+		"statePrefixes": names.StatePrefixes, "sensitiveWords": names.SensitiveWords,
+		"individualForbiddenWords": names.IndividualForbiddenWords,
+	}
+	for field, list := range words {
+		if slices.ContainsFunc(list, func(w string) bool { return strings.TrimSpace(w) == "" }) {
+			errs = append(errs, fmt.Errorf("websiteNames.%s: empty word", field))
+		}
+	}
+	has := func(code string, list func(int) string, n int) bool {
+		for i := 0; i < n; i++ {
+			if list(i) == code {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range names.Keywords {
+		if strings.TrimSpace(k.Word) == "" {
+			errs = append(errs, errors.New("websiteNames.keywords: empty word"))
+		}
+		if k.PreApproval != "" && !has(k.PreApproval, func(i int) string { return cat.PreApprovals[i].Code }, len(cat.PreApprovals)) {
+			errs = append(errs, fmt.Errorf("keyword %s: unknown pre-approval %q", k.Word, k.PreApproval))
+		}
+		if k.ServiceContent != "" && !has(k.ServiceContent, func(i int) string { return cat.ServiceContents[i].Code }, len(cat.ServiceContents)) {
+			errs = append(errs, fmt.Errorf("keyword %s: unknown service content %q", k.Word, k.ServiceContent))
+		}
+	}
+	return errs
 }
 
 // parseAreaCodeRange reads "0755" or "0310-0319" into a numeric range of
