@@ -85,6 +85,17 @@ type Province struct {
 	PersonalCrossProvince         bool           `json:"personalCrossProvince"` // individuals from elsewhere with a residence permit
 	BureauReviewWorkingDays       int            `json:"bureauReviewWorkingDays"`
 	MinPrincipalAge               int            `json:"minPrincipalAge"`
+	// NoLatinOnlyNames refuses website names whose only Chinese is a generic
+	// word (网, 官网…) added to English, pinyin or digits (Shanghai, Henan).
+	NoLatinOnlyNames bool `json:"noLatinOnlyNames"`
+	// ConstructionPlanOverPrefixes: a filing with more distinct domain
+	// prefixes than this, by nature kind, needs a construction plan and every
+	// domain's certificate (Guangdong: individual 5, organisation 31).
+	ConstructionPlanOverPrefixes map[string]int `json:"constructionPlanOverPrefixes"`
+	// IncomeProofUnderAge: principals with a resident ID younger than this
+	// (and old enough to file) need proof of employment or income (Jiangsu,
+	// Chongqing: 16 to 18).
+	IncomeProofUnderAge int `json:"incomeProofUnderAge"`
 }
 
 // Nature kinds: the two shapes a filing takes.
@@ -153,6 +164,9 @@ type websiteNameRules struct {
 	SensitiveWords           []string      `json:"sensitiveWords"`
 	IndividualForbiddenWords []string      `json:"individualForbiddenWords"`
 	Keywords                 []nameKeyword `json:"keywords"`
+	// GenericWords do not make a name Chinese where a province refuses
+	// English, pinyin or digit names: "Apple官网" is still an English name.
+	GenericWords []string `json:"genericWords"`
 }
 
 type catalog struct {
@@ -222,6 +236,15 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 		default:
 			errs = append(errs, fmt.Errorf("province %s: unknown principal policy %q", p.Code, p.Principal))
 		}
+		for kind, n := range p.ConstructionPlanOverPrefixes {
+			if (kind != KindIndividual && kind != KindOrganisation) || n < 0 {
+				errs = append(errs, fmt.Errorf("province %s: bad constructionPlanOverPrefixes %s=%d", p.Code, kind, n))
+			}
+		}
+		if p.IncomeProofUnderAge < 0 || p.IncomeProofUnderAge > 0 && p.IncomeProofUnderAge <= r.minPrincipalAge(p) {
+			errs = append(errs, fmt.Errorf("province %s: incomeProofUnderAge %d is not above the minimum age %d",
+				p.Code, p.IncomeProofUnderAge, r.minPrincipalAge(p)))
+		}
 		for _, ac := range p.AreaCodes {
 			if _, _, err := parseAreaCodeRange(ac); err != nil {
 				errs = append(errs, fmt.Errorf("province %s: %w", p.Code, err))
@@ -277,7 +300,7 @@ func (cat *catalog) check() []error {
 	names := cat.WebsiteNames
 	words := map[string][]string{
 		"statePrefixes": names.StatePrefixes, "sensitiveWords": names.SensitiveWords,
-		"individualForbiddenWords": names.IndividualForbiddenWords,
+		"individualForbiddenWords": names.IndividualForbiddenWords, "genericWords": names.GenericWords,
 	}
 	for field, list := range words {
 		if slices.ContainsFunc(list, func(w string) bool { return strings.TrimSpace(w) == "" }) {

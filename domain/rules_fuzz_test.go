@@ -140,7 +140,7 @@ func TestParseRulesRefusesIncompleteData(t *testing.T) {
 	}{
 		{"empty catalog", provinces, []byte(`{}`), tlds, holidays, "no natures"},
 		{"no provinces", []byte(`{"version":"v","channel":{"maxDomainsPerWebsite":1,"smsMaxWrongCodes":1,"idleExpiryDays":1}}`), catalog, tlds, holidays, "none listed"},
-		{"no provinces version", replace(provinces, `"version": "2026-11-27.1"`, `"version": ""`), catalog, tlds, holidays, "provinces: version is empty"},
+		{"no provinces version", replace(provinces, `"version": "2026-11-28.1"`, `"version": ""`), catalog, tlds, holidays, "provinces: version is empty"},
 		{"keyword to nowhere", provinces, replace(catalog, `{"word": "新闻", "preApproval": "news"}`, `{"word": "新闻", "preApproval": "gossip"}`), tlds, holidays, "gossip"},
 		{"empty keyword", provinces, replace(catalog, `{"word": "出版", "preApproval": "publishing"}`, `{"word": ""}`), tlds, holidays, "empty word"},
 		{"nature kind", provinces, replace(catalog, `"kind": "individual"`, `"kind": "person"`), tlds, holidays, "person"},
