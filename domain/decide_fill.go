@@ -121,6 +121,7 @@ func (r *Rules) submitWebsite(f *Filing, c SubmitWebsite) ([]Event, error) {
 	r.checkWebsiteName(&ps, "name", c.Name, nameContext{
 		kind: kind, stateBody: r.Nature(f.Nature) != nil && r.Nature(f.Nature).State,
 		principalName: f.Entity.Principal.Name, serviceContent: c.ServiceContent, preApprovals: c.PreApprovals,
+		province: p,
 	})
 	for _, w := range f.Websites {
 		if w.ID != id && w.Name == c.Name {
@@ -328,9 +329,9 @@ func materialScopeFits(kind, scope string) bool {
 	website := strings.HasPrefix(scope, "website:")
 	websiteOnly := website && strings.Count(scope, ":") == 1
 	switch kind {
-	case MaterialEntityCertificate, MaterialPrincipalID, MaterialResidencePermit, MaterialPartyBuildingLetter:
+	case MaterialEntityCertificate, MaterialPrincipalID, MaterialResidencePermit, MaterialPartyBuildingLetter, MaterialConstructionPlan:
 		return scope == "entity"
-	case MaterialAuthorisationLetter:
+	case MaterialAuthorisationLetter, MaterialIncomeProof:
 		return scope == "entity" || websiteOnly
 	case MaterialWebsitePrincipalID, MaterialCommitmentLetter:
 		return websiteOnly

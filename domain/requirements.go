@@ -3,6 +3,7 @@ package domain
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,8 @@ const (
 	CodeLivenessMissing         = "step.liveness_missing"
 	CodeMaterialMissing         = "material.missing"
 	CodeEmailNotDistinct        = "email.not_distinct"
+	CodeConstructionPlan        = "material.construction_plan_required"
+	CodeIncomeProof             = "material.income_proof_required"
 )
 
 // MaterialRequirement is a material the filing needs, and why.
@@ -21,6 +24,9 @@ type MaterialRequirement struct {
 	Kind   string  `json:"kind"`
 	Scope  string  `json:"scope"`
 	Reason Message `json:"reason"`
+	// Code is the problem reported while the material is missing:
+	// CodeMaterialMissing unless a province rule has its own.
+	Code string `json:"code"`
 }
 
 // Path is the requirement's filing path, as rejection reasons and
@@ -28,13 +34,21 @@ type MaterialRequirement struct {
 func (m MaterialRequirement) Path() string { return "materials[" + m.Kind + "@" + m.Scope + "]" }
 
 // RequiredMaterials lists the materials the filing needs as it stands, by
-// entity nature and province (§3.7).
+// entity nature and province (§3.7). Ages are taken at the filing's last
+// change; the submission checks them again at its own time.
 func (r *Rules) RequiredMaterials(f Filing) []MaterialRequirement {
-	p := r.provinceOf(&f)
+	return r.requiredMaterials(&f, f.UpdatedAt)
+}
+
+func (r *Rules) requiredMaterials(f *Filing, at time.Time) []MaterialRequirement {
+	p := r.provinceOf(f)
 	var out []MaterialRequirement
-	need := func(kind, scope string, m Message) {
-		out = append(out, MaterialRequirement{Kind: kind, Scope: scope, Reason: m})
+	needCode := func(code, kind, scope string, m Message) {
+		if !slices.ContainsFunc(out, func(x MaterialRequirement) bool { return x.Kind == kind && x.Scope == scope }) {
+			out = append(out, MaterialRequirement{Kind: kind, Scope: scope, Reason: m, Code: code})
+		}
 	}
+	need := func(kind, scope string, m Message) { needCode(CodeMaterialMissing, kind, scope, m) }
 	if f.Kind() == KindOrganisation {
 		need(MaterialEntityCertificate, "entity", Message{"主体证件", "the entity's certificate"})
 	}
@@ -52,9 +66,21 @@ func (r *Rules) RequiredMaterials(f Filing) []MaterialRequirement {
 	if f.Kind() == KindOrganisation && p.PartyBuildingLetter {
 		need(MaterialPartyBuildingLetter, "entity", msg("%[1]s要求提供党建确认函", "%[2]s requires a party-building confirmation letter", p.Name, p.NameEn))
 	}
+	if f.Entity != nil {
+		r.needIncomeProof(needCode, p, "entity", f.Entity.Principal, at)
+	}
 	domainCount := 0
 	for _, w := range f.Websites {
 		domainCount += len(w.Domains)
+	}
+	prefixes := domainPrefixes(f)
+	limit, planRule := p.ConstructionPlanOverPrefixes[f.Kind()]
+	plan := planRule && len(prefixes) > limit
+	if plan {
+		needCode(CodeConstructionPlan, MaterialConstructionPlan, "entity", msg(
+			"%[1]s要求不同前缀的域名超过 %[2]d 个（本备案 %[3]d 个）时提供网站建设方案书，并提供每个域名的域名证书",
+			"%[4]s needs a website construction plan, and every domain's certificate, above %[2]d distinct domain prefixes (this filing has %[3]d)",
+			p.Name, limit, len(prefixes), p.NameEn))
 	}
 	for _, w := range f.Websites {
 		scope := "website:" + w.ID
@@ -62,6 +88,9 @@ func (r *Rules) RequiredMaterials(f Filing) []MaterialRequirement {
 		if f.Kind() == KindOrganisation && w.Principal != nil {
 			if f.Entity == nil || !samePerson(*w.Principal, f.Entity.Principal) {
 				need(MaterialWebsitePrincipalID, scope, Message{"网站负责人证件（正反面）", "the website principal's certificate, both sides"})
+			}
+			if f.Entity == nil || !samePerson(*w.Principal, f.Entity.Principal) {
+				r.needIncomeProof(needCode, p, scope, *w.Principal, at)
 			}
 			if p.WebsitePrincipalAuthorisation && !w.PrincipalIsLegalRep {
 				need(MaterialAuthorisationLetter, scope, msg("%[1]s要求网站负责人非法定代表人时提供授权书",
@@ -71,10 +100,46 @@ func (r *Rules) RequiredMaterials(f Filing) []MaterialRequirement {
 		for _, a := range w.PreApprovals {
 			need(MaterialPreApproval, scope+":"+a.Category, msg("前置审批文件（%s）", "the pre-approval document (%s)", a.Category))
 		}
-		if p.DomainCertificate == "every" || p.DomainCertificate == "five_or_more" && domainCount >= 5 {
+		if p.DomainCertificate == "every" || p.DomainCertificate == "five_or_more" && domainCount >= 5 || plan {
 			for _, d := range w.Domains {
 				need(MaterialDomainCertificate, "domain:"+d.Name, msg("%[1]s要求提供域名证书：%[2]s", "%[3]s requires the domain certificate of %[2]s",
 					p.Name, d.Unicode, p.NameEn))
+			}
+		}
+	}
+	return out
+}
+
+// needIncomeProof asks for proof of employment or income from a principal
+// younger than the province's IncomeProofUnderAge. Only a resident ID tells
+// the age; a principal too young to file at all is refused where the
+// principal is submitted.
+func (r *Rules) needIncomeProof(need func(code, kind, scope string, m Message), p *Province, scope string, person Person, at time.Time) {
+	if p.IncomeProofUnderAge <= 0 || person.CertificateType != "resident_id" {
+		return
+	}
+	id, prob := ParseResidentID(person.CertificateNumber, at)
+	if prob != nil {
+		return
+	}
+	if age := id.AgeAt(at); age >= r.minPrincipalAge(p) && age < p.IncomeProofUnderAge {
+		need(CodeIncomeProof, MaterialIncomeProof, scope, msg(
+			"%[1]s要求未满 %[2]d 周岁的负责人（%[3]s，%[4]d 周岁）提供劳动就业或收入证明",
+			"%[5]s requires proof of employment or income from a principal under %[2]d (%[3]s is %[4]d)",
+			p.Name, p.IncomeProofUnderAge, person.Name, age, p.NameEn))
+	}
+}
+
+// domainPrefixes lists the distinct prefixes of the filing's domains: the
+// label left of the registry suffix, so that example.com and example.cn are
+// one prefix. Domains are registrable names, so it is their first label.
+func domainPrefixes(f *Filing) []string {
+	var out []string
+	for _, w := range f.Websites {
+		for _, d := range w.Domains {
+			prefix, _, _ := strings.Cut(d.Name, ".")
+			if !slices.Contains(out, prefix) {
+				out = append(out, prefix)
 			}
 		}
 	}
@@ -118,12 +183,13 @@ func (r *Rules) checkReadiness(ps *problems, f *Filing, at time.Time, freshResou
 			r.checkWebsiteName(ps, path+".name", w.Name, nameContext{
 				kind: f.Kind(), stateBody: r.Nature(f.Nature) != nil && r.Nature(f.Nature).State,
 				principalName: f.Entity.Principal.Name, serviceContent: w.ServiceContent, preApprovals: w.PreApprovals,
+				province: p,
 			})
 		}
 	}
-	for _, m := range r.RequiredMaterials(*f) {
+	for _, m := range r.requiredMaterials(f, at) {
 		if f.Material(m.Kind, m.Scope) == nil {
-			ps.addf(m.Path(), CodeMaterialMissing, "缺少材料：%s", "missing material: %[2]s", m.Reason.Zh, m.Reason.En)
+			ps.addf(m.Path(), m.Code, "缺少材料：%s", "missing material: %[2]s", m.Reason.Zh, m.Reason.En)
 		}
 	}
 	if p.DistinctEmails {

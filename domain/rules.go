@@ -85,6 +85,17 @@ type Province struct {
 	PersonalCrossProvince         bool           `json:"personalCrossProvince"` // individuals from elsewhere with a residence permit
 	BureauReviewWorkingDays       int            `json:"bureauReviewWorkingDays"`
 	MinPrincipalAge               int            `json:"minPrincipalAge"`
+	// NoLatinOnlyNames refuses website names whose only Chinese is a generic
+	// word (网, 官网…) added to English, pinyin or digits (Shanghai, Henan).
+	NoLatinOnlyNames bool `json:"noLatinOnlyNames"`
+	// ConstructionPlanOverPrefixes: a filing with more distinct domain
+	// prefixes than this, by nature kind, needs a construction plan and every
+	// domain's certificate (Guangdong: individual 5, organisation 31).
+	ConstructionPlanOverPrefixes map[string]int `json:"constructionPlanOverPrefixes"`
+	// IncomeProofUnderAge: principals with a resident ID younger than this
+	// (and old enough to file) need proof of employment or income (Jiangsu,
+	// Chongqing: 16 to 18).
+	IncomeProofUnderAge int `json:"incomeProofUnderAge"`
 }
 
 // Nature kinds: the two shapes a filing takes.
@@ -153,6 +164,9 @@ type websiteNameRules struct {
 	SensitiveWords           []string      `json:"sensitiveWords"`
 	IndividualForbiddenWords []string      `json:"individualForbiddenWords"`
 	Keywords                 []nameKeyword `json:"keywords"`
+	// GenericWords do not make a name Chinese where a province refuses
+	// English, pinyin or digit names: "Apple官网" is still an English name.
+	GenericWords []string `json:"genericWords"`
 }
 
 type catalog struct {
@@ -222,6 +236,15 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 		default:
 			errs = append(errs, fmt.Errorf("province %s: unknown principal policy %q", p.Code, p.Principal))
 		}
+		for kind, n := range p.ConstructionPlanOverPrefixes {
+			if (kind != KindIndividual && kind != KindOrganisation) || n < 0 {
+				errs = append(errs, fmt.Errorf("province %s: bad constructionPlanOverPrefixes %s=%d", p.Code, kind, n))
+			}
+		}
+		if p.IncomeProofUnderAge < 0 || p.IncomeProofUnderAge > 0 && p.IncomeProofUnderAge <= r.minPrincipalAge(p) {
+			errs = append(errs, fmt.Errorf("province %s: incomeProofUnderAge %d is not above the minimum age %d",
+				p.Code, p.IncomeProofUnderAge, r.minPrincipalAge(p)))
+		}
 		for _, ac := range p.AreaCodes {
 			if _, _, err := parseAreaCodeRange(ac); err != nil {
 				errs = append(errs, fmt.Errorf("province %s: %w", p.Code, err))
@@ -242,6 +265,13 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 			errs = append(errs, fmt.Errorf("service content %s: unknown pre-approval %q", s.Code, s.PreApproval))
 		}
 	}
+	errs = append(errs, cat.check()...)
+	if strings.TrimSpace(pf.Version) == "" {
+		errs = append(errs, errors.New("provinces: version is empty"))
+	}
+	if len(pf.Provinces) == 0 {
+		errs = append(errs, errors.New("provinces: none listed"))
+	}
 	if pf.Channel.MaxDomainsPerWebsite <= 0 || pf.Channel.SMSMaxWrongCodes <= 0 || pf.Channel.IdleExpiryDays <= 0 {
 		errs = append(errs, errors.New("channel limits must be positive"))
 	}
@@ -249,6 +279,54 @@ func ParseRules(provincesJSON, catalogJSON, tldsJSON, holidaysJSON []byte) (*Rul
 		return nil, fmt.Errorf("rule data: %w", err)
 	}
 	return r, nil
+}
+
+// check reports what in the catalog would make a rule misfire: no version
+// or natures, a nature of no known kind, a website-name word that is empty
+// (it would match every name) or names a category that does not exist.
+func (cat *catalog) check() []error {
+	var errs []error
+	if strings.TrimSpace(cat.Version) == "" {
+		errs = append(errs, errors.New("catalog: version is empty"))
+	}
+	if len(cat.Natures) == 0 {
+		errs = append(errs, errors.New("catalog: no natures"))
+	}
+	for _, n := range cat.Natures {
+		if n.Kind != KindIndividual && n.Kind != KindOrganisation {
+			errs = append(errs, fmt.Errorf("nature %s: unknown kind %q", n.Code, n.Kind))
+		}
+	}
+	names := cat.WebsiteNames
+	words := map[string][]string{
+		"statePrefixes": names.StatePrefixes, "sensitiveWords": names.SensitiveWords,
+		"individualForbiddenWords": names.IndividualForbiddenWords, "genericWords": names.GenericWords,
+	}
+	for field, list := range words {
+		if slices.ContainsFunc(list, func(w string) bool { return strings.TrimSpace(w) == "" }) {
+			errs = append(errs, fmt.Errorf("websiteNames.%s: empty word", field))
+		}
+	}
+	has := func(code string, list func(int) string, n int) bool {
+		for i := 0; i < n; i++ {
+			if list(i) == code {
+				return true
+			}
+		}
+		return false
+	}
+	for _, k := range names.Keywords {
+		if strings.TrimSpace(k.Word) == "" {
+			errs = append(errs, errors.New("websiteNames.keywords: empty word"))
+		}
+		if k.PreApproval != "" && !has(k.PreApproval, func(i int) string { return cat.PreApprovals[i].Code }, len(cat.PreApprovals)) {
+			errs = append(errs, fmt.Errorf("keyword %s: unknown pre-approval %q", k.Word, k.PreApproval))
+		}
+		if k.ServiceContent != "" && !has(k.ServiceContent, func(i int) string { return cat.ServiceContents[i].Code }, len(cat.ServiceContents)) {
+			errs = append(errs, fmt.Errorf("keyword %s: unknown service content %q", k.Word, k.ServiceContent))
+		}
+	}
+	return errs
 }
 
 // parseAreaCodeRange reads "0755" or "0310-0319" into a numeric range of

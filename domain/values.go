@@ -156,6 +156,8 @@ const (
 	MaterialPreApproval         = "pre_approval"         // per website and category
 	MaterialResidencePermit     = "residence_permit"     // individuals filing outside their ID's province
 	MaterialPartyBuildingLetter = "party_building_letter"
+	MaterialConstructionPlan    = "construction_plan" // 网站建设方案书, where a province asks for it
+	MaterialIncomeProof         = "income_proof"      // 劳动就业或收入证明 of a principal under 18, per person
 	MaterialOther               = "other"
 )
 
@@ -163,7 +165,7 @@ const (
 func MaterialKinds() []string {
 	return []string{MaterialEntityCertificate, MaterialPrincipalID, MaterialWebsitePrincipalID, MaterialCommitmentLetter,
 		MaterialAuthorisationLetter, MaterialDomainCertificate, MaterialPreApproval, MaterialResidencePermit,
-		MaterialPartyBuildingLetter, MaterialOther}
+		MaterialPartyBuildingLetter, MaterialConstructionPlan, MaterialIncomeProof, MaterialOther}
 }
 
 // Material is an uploaded document. Scope says what it belongs to: "entity",

@@ -19,6 +19,7 @@ const (
 	CodeNameNeedsPreApproval = "website_name.needs_pre_approval"
 	CodeNameNeedsContent     = "website_name.needs_service_content"
 	CodeNameDuplicate        = "website_name.duplicate"
+	CodeNameLatinOnly        = "website_name.latin_only_province"
 )
 
 // nameContext is what a website name's rules depend on.
@@ -28,6 +29,7 @@ type nameContext struct {
 	principalName  string // individuals: a person's name may not be the site's
 	serviceContent []string
 	preApprovals   []PreApproval
+	province       *Province // nil: no province rules
 }
 
 // checkWebsiteName applies the naming rules: what the name may contain, the
@@ -48,6 +50,11 @@ func (r *Rules) checkWebsiteName(ps *problems, path, name string, c nameContext)
 	}
 	if !strings.ContainsFunc(name, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
 		ps.addf(path, CodeNameNoChinese, "网站名称不能是纯数字或纯字母，应包含中文", "the website name must contain Chinese, not only letters or digits")
+	}
+	if c.province != nil && c.province.NoLatinOnlyNames && latinWithGenericChinese(name, rules.GenericWords) {
+		ps.addf(path, CodeNameLatinOnly, "%[1]s不接受纯英文、拼音或数字的网站名称，加上“网”“官网”等通用字仍视为纯英文，请使用反映网站内容的中文名称",
+			"%[2]s refuses website names in English, pinyin or digits, also with only a generic word such as 网 or 官网 added; use a Chinese name that says what the site is",
+			c.province.Name, c.province.NameEn)
 	}
 	if !c.stateBody {
 		for _, prefix := range rules.StatePrefixes {
@@ -86,4 +93,25 @@ func (r *Rules) checkWebsiteName(ps *problems, path, name string, c nameContext)
 				k.Word, sc.Zh, sc.En)
 		}
 	}
+}
+
+// latinWithGenericChinese reports whether a name is Latin letters or digits
+// plus Chinese that is only generic words: its Chinese characters say nothing
+// about the site. A name without Chinese at all is left to the national rule
+// (CodeNameNoChinese), so that it is reported once.
+func latinWithGenericChinese(name string, generic []string) bool {
+	isHan := func(c rune) bool { return unicode.Is(unicode.Han, c) }
+	if !strings.ContainsFunc(name, isHan) || !strings.ContainsFunc(name, func(c rune) bool { return c < utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c)) }) {
+		return false
+	}
+	words := slices.Clone(generic)
+	// Longest first, so that 官方网站 goes before 网站 and 网.
+	slices.SortFunc(words, func(a, b string) int { return utf8.RuneCountInString(b) - utf8.RuneCountInString(a) })
+	rest := name
+	for _, w := range words {
+		if w != "" {
+			rest = strings.ReplaceAll(rest, w, "")
+		}
+	}
+	return !strings.ContainsFunc(rest, isHan)
 }
