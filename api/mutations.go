@@ -37,6 +37,9 @@ func execute[C any](r *resolver, ctx context.Context, key *string, h commands.Ha
 	if err != nil {
 		return nil, err
 	}
+	if fields := append(checkText("idempotencyKey", key), checkText("", c)...); len(fields) > 0 {
+		return nil, errValidation(fields...)
+	}
 	res, err := h.Handle(ctx, m, c)
 	if err != nil {
 		return nil, r.fail(ctx, err)
@@ -165,6 +168,9 @@ func (r *resolver) RecognizeCertificate(ctx context.Context, args struct{ Input 
 	who, err := identity(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if fields := checkText("sha256", args.Input.Sha256); len(fields) > 0 {
+		return nil, errValidation(fields...)
 	}
 	res, err := r.app.RecognizeCertificate.Recognize(ctx, commands.Actor{Account: who.Account, Role: who.Role}, args.Input.Sha256)
 	if err != nil {
