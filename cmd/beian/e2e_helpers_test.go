@@ -124,7 +124,7 @@ func mintToken(t *testing.T, data, role, account string) string {
 
 // client speaks GraphQL over HTTP with one token.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 }
