@@ -198,6 +198,9 @@ type verdictInput struct {
 // simulated provider in dev mode.
 func (r *resolver) PassLiveness(ctx context.Context, args struct{ Input verdictInput }) (*commandResultView, error) {
 	in := args.Input
+	if fields := checkText("reasons", in.Reasons); len(fields) > 0 { // a pass has no reasons to record; still refused
+		return nil, errValidation(fields...)
+	}
 	return execute(r, r.asProvider(ctx, in.FilingID), in.IdempotencyKey, r.app.PassLiveness, commands.PassLiveness{
 		FilingID: string(in.FilingID), WebsiteID: string(in.WebsiteID), SessionID: in.SessionID})
 }
