@@ -127,23 +127,27 @@ func TestQueryBombsWriteNothing(t *testing.T) {
 		fmt.Fprintf(&wide, "fragment W%d on Query { me { ...M } ...W%d ...W%d ...W%d }\n", i, i-1, i-1, i-1)
 	}
 	wide.WriteString("fragment M on Me { account role }\n")
-	mutations := map[string][]byte{
-		"alias bomb of mutations": body("mutation {\n" + aliases.String() + "}"),
-		"exponential fragments":   body(exponential.String()),
-		"cyclic fragments":        body("mutation { ...A }\nfragment A on Mutation { " + start + " { filingId } ...B }\nfragment B on Mutation { ...A }"),
-		"depth bomb beside a mutation": namedOperation("M", "mutation M { "+start+" { filingId } }\nquery Q { reviewQueue "+
-			strings.Repeat("{ edges { node ", 8)+"{ filingId }"+strings.Repeat(" } }", 8)+" }"),
-		"batched mutations":      []byte(`[{"query":"mutation { ` + jsonEscape(start) + ` { filingId } }"},{"query":"{ me { account } }"}]`),
-		"oversized mutation":     body("mutation { " + start + " { filingId } }" + strings.Repeat("#", 2<<20)),
-		"not JSON":               []byte(`{"query": "mutation { ` + jsonEscape(start)),
-		"two operations no name": body("mutation A { " + start + " { filingId } } mutation B { " + start + " { filingId } }"),
+	mutations := []struct {
+		name string
+		body []byte
+		says string // in the message: refused for the reason the case is about
+	}{
+		{"alias bomb of mutations", body("mutation {\n" + aliases.String() + "}"), "too many aliases"},
+		{"exponential fragments", body(exponential.String()), "too many selections"},
+		{"cyclic fragments", body("mutation { ...A }\nfragment A on Mutation { " + start + " { filingId } ...B }\nfragment B on Mutation { ...A }"), "within itself"},
+		{"depth bomb beside a mutation", namedOperation("M", "mutation M { "+start+" { filingId } }\nquery Q { reviewQueue "+
+			strings.Repeat("{ edges { node ", 8)+"{ filingId }"+strings.Repeat(" } }", 8)+" }"), "max depth"},
+		{"batched mutations", []byte(`[{"query":"mutation { ` + jsonEscape(start) + ` { filingId } }"},{"query":"{ me { account } }"}]`), "batched"},
+		{"oversized mutation", body("mutation { " + start + " { filingId } }" + strings.Repeat("#", 2<<20)), "exceeds"},
+		{"not JSON", []byte(`{"query": "mutation { ` + jsonEscape(start)), "not valid JSON"},
+		{"two operations no name", body("mutation A { " + start + " { filingId } } mutation B { " + start + " { filingId } }"), "operation name"},
 	}
-	for name, b := range mutations {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range mutations {
+		t.Run(tc.name, func(t *testing.T) {
 			before := p.head(t)
-			r := send(t, p.url, "/graphql", token, "application/json", b)
-			if r.code() != "VALIDATION" || r.status >= 500 {
-				t.Errorf("HTTP %d %s; want VALIDATION: %.300s", r.status, r.code(), r.body)
+			r := send(t, p.url, "/graphql", token, "application/json", tc.body)
+			if r.code() != "VALIDATION" || r.status >= 500 || !strings.Contains(r.errors[0].Message, tc.says) {
+				t.Errorf("HTTP %d %s; want VALIDATION saying %q: %.300s", r.status, r.code(), tc.says, r.body)
 			}
 			if after := p.head(t); after != before {
 				t.Errorf("refused, yet the log moved from %d to %d", before, after)
@@ -152,8 +156,8 @@ func TestQueryBombsWriteNothing(t *testing.T) {
 	}
 	t.Run("wide fragments", func(t *testing.T) {
 		r := send(t, p.url, "/graphql", token, "application/json", body(wide.String()))
-		if r.code() != "VALIDATION" {
-			t.Errorf("HTTP %d %s; want VALIDATION: %.300s", r.status, r.code(), r.body)
+		if r.code() != "VALIDATION" || !strings.Contains(r.errors[0].Message, "too many selections") {
+			t.Errorf("HTTP %d %s; want VALIDATION for too many selections: %.300s", r.status, r.code(), r.body)
 		}
 	})
 }
@@ -377,10 +381,9 @@ var hostileText = map[string]struct {
 	marker string
 	raw    string
 }{
-	"NUL":              {"a\x00b", ""},
-	"malformed UTF-8":  {"@@BAD-UTF8@@", "广东\xff\xfe省"},
-	"lone surrogate":   {"@@SURROGATE@@", `a\ud800b`},
-	"NUL in the query": {"", ""}, // the same NUL as a GraphQL string escape; see below
+	"NUL":             {"a\x00b", ""},
+	"malformed UTF-8": {"@@BAD-UTF8@@", "广东\xff\xfe省"},
+	"lone surrogate":  {"@@SURROGATE@@", `a\ud800b`},
 }
 
 // TestMalformedTextInEveryField: NUL bytes and malformed UTF-8 in every
@@ -415,9 +418,6 @@ func TestMalformedTextInEveryField(t *testing.T) {
 	covered := map[string]bool{}
 	for _, tg := range targets {
 		for kind, bad := range hostileText {
-			if bad.marker == "" {
-				continue
-			}
 			for _, c := range textCases(t, schema, tg.typ, bases[tg.name], bad.marker, covered) {
 				t.Run(tg.name+"/"+c.path+"/"+kind, func(t *testing.T) {
 					b, err := json.Marshal(map[string]any{"query": tg.query, "variables": map[string]any{"in": c.input}})
@@ -438,6 +438,7 @@ func TestMalformedTextInEveryField(t *testing.T) {
 			t.Errorf("input %s has no malformed-text case", m[1])
 		}
 	}
+	// The same NUL as a GraphQL string escape in the document itself.
 	t.Run("NUL in the query", func(t *testing.T) {
 		q := fmt.Sprintf(`mutation { withdrawFiling(input: {filingId: %q, reason: "a\u0000b"}) { filingId } }`, id)
 		checkTextRefusal(t, p.refused(t, owner.token, body(q), http.StatusOK, "VALIDATION"))
