@@ -193,6 +193,9 @@ func FuzzUpload(f *testing.F) {
 	f.Add("application/json", []byte(`{"file":"x"}`))
 	token := p.as("applicant", "fuzz-uploader").token
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		if !sendableHeader(contentType) {
+			t.Skip("no HTTP client sends this header value")
+		}
 		before := p.blobs(t)
 		r := send(t, p.url, "/uploads", token, contentType, body)
 		after := p.blobs(t)
@@ -218,4 +221,15 @@ func FuzzUpload(f *testing.F) {
 			t.Fatalf("stored a %q", stored.ContentType)
 		}
 	})
+}
+
+// sendableHeader: Go's client refuses header values with control
+// characters other than tab, as HTTP does.
+func sendableHeader(v string) bool {
+	for i := range len(v) {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
