@@ -27,7 +27,7 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if fuzzing() {
+	if needsNoBinary() {
 		// The fuzz targets run the service in process; building the binary
 		// in the coordinator and every worker would eat the fuzzing time.
 		os.Exit(m.Run())
@@ -47,10 +47,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fuzzing reports whether this process runs a fuzz target (-fuzz), as the
-// coordinator or a worker.
-func fuzzing() bool {
-	for _, name := range []string{"test.fuzz", "test.fuzzworker"} {
+// needsNoBinary reports whether this process only lists tests (-list) or
+// runs a fuzz target (-fuzz), as the coordinator or a worker.
+func needsNoBinary() bool {
+	for _, name := range []string{"test.list", "test.fuzz", "test.fuzzworker"} {
 		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
 			return true
 		}
