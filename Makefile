@@ -35,12 +35,19 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 
-# fuzz runs every fuzz target for FUZZTIME each (default 60s).
-FUZZTIME ?= 60s
+# fuzz runs every fuzz target of every package, one target at a time, for
+# FUZZTIME each (default 5m): `go test -fuzz` takes one target per run, so
+# packages with several are run once per target. A failing target does not
+# stop the others; the failures are listed at the end, and the inputs that
+# failed are in the package's testdata/fuzz/<target>/ to commit as seeds.
+FUZZTIME ?= 5m
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "== $$pkg $$target"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@failed=""; \
+	for pkg in $$($(GO) list ./...); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+	  for target in $$(echo "$$list" | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$pkg.$$target"; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz failures:$$failed"; exit 1; fi

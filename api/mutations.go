@@ -37,6 +37,9 @@ func execute[C any](r *resolver, ctx context.Context, key *string, h commands.Ha
 	if err != nil {
 		return nil, err
 	}
+	if fields := append(checkText("idempotencyKey", key), checkText("", c)...); len(fields) > 0 {
+		return nil, errValidation(fields...)
+	}
 	res, err := h.Handle(ctx, m, c)
 	if err != nil {
 		return nil, r.fail(ctx, err)
@@ -166,6 +169,9 @@ func (r *resolver) RecognizeCertificate(ctx context.Context, args struct{ Input 
 	if err != nil {
 		return nil, err
 	}
+	if fields := checkText("sha256", args.Input.Sha256); len(fields) > 0 {
+		return nil, errValidation(fields...)
+	}
 	res, err := r.app.RecognizeCertificate.Recognize(ctx, commands.Actor{Account: who.Account, Role: who.Role}, args.Input.Sha256)
 	if err != nil {
 		return nil, r.fail(ctx, err)
@@ -192,6 +198,9 @@ type verdictInput struct {
 // simulated provider in dev mode.
 func (r *resolver) PassLiveness(ctx context.Context, args struct{ Input verdictInput }) (*commandResultView, error) {
 	in := args.Input
+	if fields := checkText("reasons", in.Reasons); len(fields) > 0 { // a pass has no reasons to record; still refused
+		return nil, errValidation(fields...)
+	}
 	return execute(r, r.asProvider(ctx, in.FilingID), in.IdempotencyKey, r.app.PassLiveness, commands.PassLiveness{
 		FilingID: string(in.FilingID), WebsiteID: string(in.WebsiteID), SessionID: in.SessionID})
 }

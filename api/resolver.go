@@ -167,6 +167,9 @@ func (r *resolver) Filings(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
+	if fields := checkText("filter", args.Filter); len(fields) > 0 {
+		return nil, errValidation(fields...)
+	}
 	var f projections.FilingFilter
 	if args.Filter != nil {
 		f = projections.FilingFilter{Status: deref(args.Filter.Status), Province: deref(args.Filter.Province), Account: deref(args.Filter.Account)}

@@ -42,17 +42,47 @@ func (s *Server) upload(c echo.Context) error {
 			return newError(CodeValidation, "缺少 file 字段", "the upload has no field named file")
 		}
 		if err != nil {
-			return uploadError(err, s.cfg.Limits.MaxUploadBytes)
+			return malformedUpload(err, s.cfg.Limits.MaxUploadBytes)
 		}
 		if part.FormName() != "file" {
 			continue
 		}
-		info, err := s.cfg.Blobs.Put(ctx, part)
+		in := &partReader{r: part}
+		info, err := s.cfg.Blobs.Put(ctx, in)
+		if in.err != nil {
+			return malformedUpload(in.err, s.cfg.Limits.MaxUploadBytes)
+		}
 		if err != nil {
 			return uploadError(err, s.cfg.Limits.MaxUploadBytes)
 		}
 		return c.JSON(http.StatusCreated, map[string]any{"sha256": info.SHA256, "size": info.Size, "contentType": info.ContentType})
 	}
+}
+
+// partReader remembers why reading the client's body failed, so that a
+// malformed or oversized body is told apart from a failure to store it.
+type partReader struct {
+	r   io.Reader
+	err error
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if err != nil && !errors.Is(err, io.EOF) {
+		p.err = err
+	}
+	return n, err
+}
+
+// malformedUpload answers a body that cannot be read as multipart: the
+// client's mistake (or too large), never the server's.
+func malformedUpload(err error, limit int64) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return uploadError(err, limit)
+	}
+	return errValidation(domain.FieldError{Path: "file", Code: "upload.malformed",
+		Message: domain.Message{Zh: "multipart 请求体格式错误", En: "the multipart body is malformed"}})
 }
 
 func uploadError(err error, limit int64) error {

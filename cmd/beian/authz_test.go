@@ -9,7 +9,8 @@ import (
 )
 
 // The authorisation matrix: every query and mutation, with a token of every
-// role, another applicant's token and none. "ok" means the request got past
+// role, another applicant's token and none; a refusal writes nothing.
+// TestEveryOperationHasAnAbuseCase keeps it complete against the schema. "ok" means the request got past
 // authorisation (it may still fail on the filing's state or input); any
 // other value is the error code the request must get.
 
@@ -195,7 +196,11 @@ func TestAuthorisationMatrix(t *testing.T) {
 			if _, ok := vars["pos"]; ok {
 				vars["pos"] = str(started, "verifyType", "position")
 			}
+			before := p.head(t)
 			_, errs := c.query(op.query, vars)
+			if len(errs) > 0 && p.head(t) != before {
+				t.Errorf("%s as %s: refused (%v), yet the log moved", op.name, caller, errs)
+			}
 			got := "ok"
 			if len(errs) > 0 {
 				code, _ := errs[0].Extensions["code"].(string)

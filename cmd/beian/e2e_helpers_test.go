@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -25,6 +26,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if needsNoBinary() {
+		// The fuzz targets run the service in process; building the binary
+		// in the coordinator and every worker would eat the fuzzing time.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "beian-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -38,6 +45,17 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// needsNoBinary reports whether this process only lists tests (-list) or
+// runs a fuzz target (-fuzz), as the coordinator or a worker.
+func needsNoBinary() bool {
+	for _, name := range []string{"test.list", "test.fuzz", "test.fuzzworker"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // server is a running `beian serve`.
@@ -124,7 +142,7 @@ func mintToken(t *testing.T, data, role, account string) string {
 
 // client speaks GraphQL over HTTP with one token.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 }

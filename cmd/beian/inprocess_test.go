@@ -15,18 +15,18 @@ import (
 // inProcess runs the whole service in this process over HTTP (component
 // tests): the same wiring as `beian serve`, on a temporary data directory.
 type inProcess struct {
-	t   *testing.T
+	t   testing.TB
 	svc *service
 	url string
 }
 
-func startInProcess(t *testing.T, dir string) *inProcess {
+func startInProcess(t testing.TB, dir string) *inProcess {
 	t.Helper()
 	return startWith(t, config{Data: dir, Dev: true})
 }
 
 // startWith runs the service with a configuration of the test's choosing.
-func startWith(t *testing.T, cfg config) *inProcess {
+func startWith(t testing.TB, cfg config) *inProcess {
 	t.Helper()
 	var out io.Writer = io.Discard
 	if os.Getenv("BEIAN_TEST_LOG") != "" {
