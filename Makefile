@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: run build test fuzz fmt lint bench crashtest
+.PHONY: run build test fuzz fmt lint bench bench-store crashtest
 
 DATA ?= ./data
 ADDR ?= 127.0.0.1:8080
@@ -12,8 +12,18 @@ run:
 build:
 	$(GO) build -o bin/beian ./cmd/beian
 
-# bench runs the event store benchmarks (appends/s with 1 and 64 writers).
+# bench drives filing lives over GraphQL against an in-process server on a
+# temporary directory for BENCH_DURATION at BENCH_RATE commands/s, then the
+# raw event-store appends and a projection rebuild; it prints the table
+# (docs/performance.md). BENCH_FLAGS adds flags, e.g. --json bench.json.
+BENCH_RATE ?= 500
+BENCH_DURATION ?= 10s
+BENCH_FLAGS ?=
 bench:
+	$(GO) run ./cmd/beian bench --rate $(BENCH_RATE) --duration $(BENCH_DURATION) --raw-append --rebuild $(BENCH_FLAGS)
+
+# bench-store runs the event store's Go benchmarks (appends/s with 1 and 64 writers).
+bench-store:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./infra/eventstore/sqlite/
 
 # crashtest kills the server with SIGKILL under load KILLS times (default

@@ -7,6 +7,7 @@
 //	beian audit        replay a filing from the log, verify the hash chains, record checkpoints
 //	beian privacy      erase a data subject's personal data (crypto-shredding)
 //	beian migrate      copy the event log into another event store (EventStoreDB/KurrentDB)
+//	beian bench        load: filing lives over GraphQL at a fixed rate; raw appends, rebuilds, a seeded store
 //
 // Every flag has an environment variable BEIAN_<FLAG>; a bad value stops the
 // program with one line naming the flag.
@@ -61,6 +62,7 @@ usage:
   beian audit checkpoint [--data DIR]
   beian privacy erase --subject CERTIFICATE_NUMBER|SUBJECT_ID --reason TEXT [--data DIR]
   beian migrate --data DIR --to esdb://host:2113?tls=false [--from sqlite|esdb://…] [--verify=false]
+  beian bench [--addr URL --data DIR] [--rate 1000] [--duration 10s] [--raw-append] [--rebuild] [--seed N] [--json FILE]
 
 Run "beian COMMAND --help" for the flags of a command.
 `
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return privacyCmd(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
