@@ -73,7 +73,7 @@ func parseBench(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.Float64Var(&o.load.LagSample, "lag-sample", 0.25, "fraction of commands followed by filing(id, minPosition) to measure projection lag")
 	fs.Float64Var(&o.load.Watch, "watch", 0.25, "fraction of filings a subscriber watches over WebSocket")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase (in process: server and load generator)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (in process: the server, the load generator and the seeding; with --seed not the child server)")
 	fs.IntVar(&o.pid, "pid", 0, "with --addr: the server's process id, to report its RSS")
 	fs.BoolVar(&o.rawAppend, "raw-append", false, "also measure raw event-store appends on the same disk, for the API ÷ raw ratio")
 	fs.IntVar(&o.rawWriters, "raw-writers", 64, "concurrent writers of the raw append benchmark")
@@ -96,18 +96,18 @@ func parseBench(args []string, stderr io.Writer) (benchOptions, error) {
 }
 
 // runBench runs the phases asked for and prints the report.
-func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) (err error) {
+func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o.load.Logger = logger
-	var rep *bench.Report
-	switch {
-	case o.addr != "":
-		rep, err = benchRemote(ctx, o)
-	case o.seed > 0:
-		rep, err = benchSeeded(ctx, o, logger)
-	default:
-		rep, err = benchInProcess(ctx, o, logger)
-	}
+	rep, err := profiled(o.cpuProfile, func() (*bench.Report, error) {
+		switch {
+		case o.addr != "":
+			return benchRemote(ctx, o)
+		case o.seed > 0:
+			return benchSeeded(ctx, o, logger)
+		}
+		return benchInProcess(ctx, o, logger)
+	})
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func benchRemote(ctx context.Context, o benchOptions) (*bench.Report, error) {
 	}
 	o.load.URL = o.addr
 	o.load.Token = func(role, account string) (string, error) { return tokens.Mint(account, role, time.Hour) }
-	rep, err := profiled(o.cpuProfile, func() (*bench.Report, error) { return bench.Run(ctx, o.load) })
+	rep, err := bench.Run(ctx, o.load)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func benchInProcess(ctx context.Context, o benchOptions, logger *slog.Logger) (*
 	o.load.Token = func(role, account string) (string, error) { return s.tokens.Mint(account, role, time.Hour) }
 	rep := &bench.Report{}
 	if o.load.Rate > 0 {
-		if rep, err = profiled(o.cpuProfile, func() (*bench.Report, error) { return bench.Run(ctx, o.load) }); err != nil {
+		if rep, err = bench.Run(ctx, o.load); err != nil {
 			return nil, err
 		}
 	}

@@ -42,6 +42,15 @@ func (e *opError) Error() string {
 
 func (e *opError) Unwrap() error { return e.Err }
 
+// transportError is a request without an answer: CANCELLED when the run
+// ended it, TRANSPORT otherwise.
+func transportError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return &opError{Op: op, Code: "CANCELLED", Err: err}
+	}
+	return &opError{Op: op, Code: "TRANSPORT", Err: err}
+}
+
 // graphql runs one operation and decodes its data into out.
 func (c *client) graphql(ctx context.Context, op, token, query string, vars map[string]any, out any) error {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
@@ -56,7 +65,7 @@ func (c *client) graphql(ctx context.Context, op, token, query string, vars map[
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &opError{Op: op, Code: "TRANSPORT", Err: err}
+		return transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
 	var res struct {
@@ -114,7 +123,7 @@ func (c *client) get(ctx context.Context, op, method, path, token, contentType s
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &opError{Op: op, Code: "TRANSPORT", Err: err}
+		return transportError(ctx, op, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != want {

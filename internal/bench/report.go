@@ -41,6 +41,7 @@ type Report struct {
 	ProjectionLag  Latency            `json:"projectionLag"` // ack → filing(id, minPosition) answered
 	SubscriberLag  Latency            `json:"subscriberLag"` // ack → filingUpdated with the revision
 	Errors         map[string]int     `json:"errors"`        // "operation CODE" → count
+	ErrorSamples   map[string]string  `json:"errorSamples"`  // "operation CODE" → the first message
 	Updates        int64              `json:"subscriptionUpdates"`
 	Watched        int64              `json:"watchedFilings"`
 	WatchedDone    int64              `json:"watchedSawApproved"`
@@ -111,6 +112,7 @@ func (r *runner) report(cfg Config, elapsed time.Duration, started, completed, f
 		rep.Operations[op] = Summarise(h)
 	}
 	maps.Copy(rep.Errors, r.errors)
+	rep.ErrorSamples = maps.Clone(r.samples)
 	return rep
 }
 
@@ -142,7 +144,7 @@ func (rep *Report) WriteTable(out io.Writer) error {
 		fmt.Fprintln(out, "errors: none")
 	}
 	for _, k := range slices.Sorted(maps.Keys(rep.Errors)) {
-		fmt.Fprintf(out, "errors: %s × %d\n", k, rep.Errors[k])
+		fmt.Fprintf(out, "errors: %s × %d (first: %.160s)\n", k, rep.Errors[k], rep.ErrorSamples[k])
 	}
 	if m := rep.Server; m != nil {
 		fmt.Fprintf(out, "server RSS: peak %s, now %s (pid %d%s)\n", mib(m.PeakRSS), mib(m.RSS), m.PID, inProcess(m))

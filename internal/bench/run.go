@@ -93,9 +93,10 @@ type runner struct {
 	end        time.Time // of the measured window
 	serialBase int
 
-	mu     sync.Mutex
-	ops    map[string]*Histogram
-	errors map[string]int // "op code" → count
+	mu      sync.Mutex
+	ops     map[string]*Histogram
+	errors  map[string]int    // "op code" → count
+	samples map[string]string // "op code" → the first message
 
 	commands   Histogram // every command, from its scheduled time
 	lag        Histogram // acknowledgement → visible in filing(id, minPosition)
@@ -119,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConnsPerHost = cfg.Concurrency
 	r := &runner{cfg: cfg, client: &client{url: cfg.URL, http: &http.Client{Transport: transport}},
-		slots: make(chan struct{}, cfg.Concurrency), ops: map[string]*Histogram{}, errors: map[string]int{},
+		slots: make(chan struct{}, cfg.Concurrency), ops: map[string]*Histogram{}, errors: map[string]int{}, samples: map[string]string{},
 		serialBase: 1_000_000 + rand.IntN(8_000_000_000)}
 	defer transport.CloseIdleConnections()
 	reviewer, err := cfg.Token("reviewer", "bench-reviewer")
@@ -197,7 +198,11 @@ func (r *runner) done(op string, since time.Time, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
-		r.errors[op+" "+code(err)]++
+		key := op + " " + code(err)
+		if r.errors[key] == 0 {
+			r.samples[key] = err.Error()
+		}
+		r.errors[key]++
 		return
 	}
 	h := r.ops[op]
