@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/beian/beian/api"
@@ -36,6 +37,7 @@ type benchOptions struct {
 	readRate    float64
 	readFor     time.Duration
 	rebuild     bool
+	serverLog   string
 	exe         string // the binary that serves the seeded store; default this one
 }
 
@@ -83,6 +85,7 @@ func parseBench(args []string, stderr io.Writer) (benchOptions, error) {
 	fs.Float64Var(&o.readRate, "read-rate", 500, "filing(id) queries per second on the seeded store")
 	fs.DurationVar(&o.readFor, "read-duration", 10*time.Second, "how long the seeded store is queried")
 	fs.BoolVar(&o.rebuild, "rebuild", false, "time a rebuild of every projection from the log (in process only)")
+	fs.StringVar(&o.serverLog, "server-log", "off", "log level of the in-process server: debug, info, warn, error or off (a run that ends cancels requests, which it logs as errors)")
 	if err := parse(fs, args); err != nil {
 		return o, err
 	}
@@ -99,14 +102,18 @@ func parseBench(args []string, stderr io.Writer) (benchOptions, error) {
 func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o.load.Logger = logger
+	serverLog, err := serverLogger(o.serverLog, stderr)
+	if err != nil {
+		return err
+	}
 	rep, err := profiled(o.cpuProfile, func() (*bench.Report, error) {
 		switch {
 		case o.addr != "":
 			return benchRemote(ctx, o)
 		case o.seed > 0:
-			return benchSeeded(ctx, o, logger)
+			return benchSeeded(ctx, o, logger, serverLog)
 		}
-		return benchInProcess(ctx, o, logger)
+		return benchInProcess(ctx, o, serverLog)
 	})
 	if err != nil {
 		return err
@@ -124,6 +131,18 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		}
 	}
 	return nil
+}
+
+// serverLogger is the in-process server's logger at the --server-log level.
+func serverLogger(level string, stderr io.Writer) (*slog.Logger, error) {
+	if level == "off" {
+		return slog.New(slog.DiscardHandler), nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--server-log %q: not debug, info, warn, error or off", level)
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 // benchRemote drives a running server, minting tokens with its dev secret.
@@ -169,9 +188,11 @@ func benchInProcess(ctx context.Context, o benchOptions, logger *slog.Logger) (*
 	o.load.Token = func(role, account string) (string, error) { return s.tokens.Mint(account, role, time.Hour) }
 	rep := &bench.Report{}
 	if o.load.Rate > 0 {
+		cpu := cpuTime()
 		if rep, err = bench.Run(ctx, o.load); err != nil {
 			return nil, err
 		}
+		rep.CPUSec = (cpuTime() - cpu).Seconds()
 	}
 	m, err := readMemory(os.Getpid())
 	if err != nil {
@@ -191,6 +212,15 @@ func benchInProcess(ctx context.Context, o benchOptions, logger *slog.Logger) (*
 		}
 	}
 	return rep, nil
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchData is the data directory of an in-process run and how to clean it.

@@ -59,6 +59,7 @@ func rawAppend(ctx context.Context, path string, writers int, d time.Duration, l
 		`"principal":{"name":"张三","mobile":"13800138000","email":"zhangsan@example.com","officePhone":"0755-86013388"}}`)
 	var n atomic.Int64
 	errs := make(chan error, writers)
+	cpu := cpuTime()
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -81,7 +82,8 @@ func rawAppend(ctx context.Context, path string, writers int, d time.Duration, l
 	if err := <-errs; err != nil {
 		return nil, fmt.Errorf("raw append: %w", err)
 	}
-	return &bench.RawAppend{Writers: writers, Events: n.Load(), Seconds: elapsed.Seconds(), EventsPerSec: float64(n.Load()) / elapsed.Seconds()}, nil
+	return &bench.RawAppend{Writers: writers, Events: n.Load(), Seconds: elapsed.Seconds(), EventsPerSec: float64(n.Load()) / elapsed.Seconds(),
+		CPUSec: (cpuTime() - cpu).Seconds()}, nil
 }
 
 // rebuildAll rebuilds every projection from the log at once and times it.
@@ -93,6 +95,7 @@ func rebuildAll(ctx context.Context, s *service) (*bench.Rebuild, error) {
 	if err != nil {
 		return nil, err
 	}
+	cpu := cpuTime()
 	start := time.Now()
 	took := map[string]float64{}
 	for _, p := range projectionSet(s.rules) {
@@ -119,21 +122,21 @@ func rebuildAll(ctx context.Context, s *service) (*bench.Rebuild, error) {
 		}
 	}
 	total := time.Since(start).Seconds()
-	return &bench.Rebuild{Events: head, Seconds: total, EventsPerSec: float64(head) / total, Projections: took}, nil
+	return &bench.Rebuild{Events: head, Seconds: total, EventsPerSec: float64(head) / total, Projections: took, CPUSec: (cpuTime() - cpu).Seconds()}, nil
 }
 
 // benchSeeded stores o.seed filings through the command handlers, lets the
 // projections catch up (and rebuilds them with --rebuild), then serves the
 // store from a separate `beian serve` process, so that its RSS is the
 // server's alone, and measures filing(id) reads on it.
-func benchSeeded(ctx context.Context, o benchOptions, logger *slog.Logger) (*bench.Report, error) {
+func benchSeeded(ctx context.Context, o benchOptions, logger, serverLog *slog.Logger) (*bench.Report, error) {
 	dir, cleanup, err := benchData(o)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
 	rep := &bench.Report{}
-	seed, ids, err := seedStore(ctx, dir, o, logger, func(s *service) error {
+	seed, ids, err := seedStore(ctx, dir, o, logger, serverLog, func(s *service) error {
 		if o.rebuild {
 			var err error
 			rep.Rebuild, err = rebuildAll(ctx, s)
@@ -183,8 +186,8 @@ func benchSeeded(ctx context.Context, o benchOptions, logger *slog.Logger) (*ben
 // seedStore runs VerifyType, the first command of a filing, for n accounts
 // through the command handlers (as the API would, without HTTP), and waits
 // for the projections. It returns up to 10,000 of the filing ids, spread.
-func seedStore(ctx context.Context, dir string, o benchOptions, logger *slog.Logger, after func(*service) error) (*bench.Seed, []string, error) {
-	s, err := open(ctx, config{Data: dir, Dev: true, Logger: logger, Clock: commands.SystemClock{}})
+func seedStore(ctx context.Context, dir string, o benchOptions, logger, serverLog *slog.Logger, after func(*service) error) (*bench.Seed, []string, error) {
+	s, err := open(ctx, config{Data: dir, Dev: true, Logger: serverLog, Clock: commands.SystemClock{}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,11 +45,16 @@ type Report struct {
 	Updates        int64              `json:"subscriptionUpdates"`
 	Watched        int64              `json:"watchedFilings"`
 	WatchedDone    int64              `json:"watchedSawApproved"`
-	Server         *Memory            `json:"server,omitempty"`
-	RawAppend      *RawAppend         `json:"rawAppend,omitempty"`
-	APIToRaw       float64            `json:"apiToRawRatio,omitempty"` // commands/s ÷ raw appends/s
-	Seed           *Seed              `json:"seed,omitempty"`
-	Rebuild        *Rebuild           `json:"rebuild,omitempty"`
+	// CPUSec is the CPU time (user + system) of the bench's process during
+	// the load: with the server in process, the server's and the load
+	// generator's together. On a shared machine it says what the run cost
+	// where wall-clock rates only say what it got.
+	CPUSec    float64    `json:"processCpuSec,omitempty"`
+	Server    *Memory    `json:"server,omitempty"`
+	RawAppend *RawAppend `json:"rawAppend,omitempty"`
+	APIToRaw  float64    `json:"apiToRawRatio,omitempty"` // commands/s ÷ raw appends/s
+	Seed      *Seed      `json:"seed,omitempty"`
+	Rebuild   *Rebuild   `json:"rebuild,omitempty"`
 }
 
 // Lives counts the filing lives.
@@ -74,6 +79,7 @@ type RawAppend struct {
 	Events       int64   `json:"events"`
 	Seconds      float64 `json:"seconds"`
 	EventsPerSec float64 `json:"eventsPerSec"`
+	CPUSec       float64 `json:"processCpuSec"`
 }
 
 // Seed is a store filled with filings and the reads measured on it.
@@ -95,6 +101,7 @@ type Rebuild struct {
 	Events       uint64             `json:"events"` // the log's length
 	Seconds      float64            `json:"seconds"`
 	EventsPerSec float64            `json:"eventsPerSec"` // log length ÷ the slowest projection's time
+	CPUSec       float64            `json:"processCpuSec"`
 	Projections  map[string]float64 `json:"projectionSeconds"`
 }
 
@@ -146,12 +153,16 @@ func (rep *Report) WriteTable(out io.Writer) error {
 	for _, k := range slices.Sorted(maps.Keys(rep.Errors)) {
 		fmt.Fprintf(out, "errors: %s × %d (first: %.160s)\n", k, rep.Errors[k], rep.ErrorSamples[k])
 	}
+	if rep.CPUSec > 0 && rep.Commands > 0 {
+		fmt.Fprintf(out, "CPU: %.1f s for the load, %.2f ms per acknowledged command (this process: server and load generator when in process)\n",
+			rep.CPUSec, 1000*rep.CPUSec/float64(rep.Commands))
+	}
 	if m := rep.Server; m != nil {
 		fmt.Fprintf(out, "server RSS: peak %s, now %s (pid %d%s)\n", mib(m.PeakRSS), mib(m.RSS), m.PID, inProcess(m))
 	}
 	if a := rep.RawAppend; a != nil {
-		fmt.Fprintf(out, "raw append: %.0f events/s (%d writers, %d events in %.1fs); API ÷ raw = %.3f\n",
-			a.EventsPerSec, a.Writers, a.Events, a.Seconds, rep.APIToRaw)
+		fmt.Fprintf(out, "raw append: %.0f events/s (%d writers, %d events in %.1fs, %.1f CPU-s); API ÷ raw = %.3f\n",
+			a.EventsPerSec, a.Writers, a.Events, a.Seconds, a.CPUSec, rep.APIToRaw)
 	}
 	if s := rep.Seed; s != nil {
 		fmt.Fprintf(out, "seed: %d filings, %d events in %.1fs (%.0f filings/s), projections caught up in %.1fs, data %s\n",
@@ -160,7 +171,7 @@ func (rep *Report) WriteTable(out io.Writer) error {
 			s.QueryPerSec, s.Query.P50, s.Query.P99, s.QueryErrors, mib(s.Memory.PeakRSS), mib(s.Memory.RSS), inProcess(&s.Memory))
 	}
 	if b := rep.Rebuild; b != nil {
-		fmt.Fprintf(out, "rebuild: %d events, every projection in %.2fs: %.0f events/s", b.Events, b.Seconds, b.EventsPerSec)
+		fmt.Fprintf(out, "rebuild: %d events, every projection in %.2fs: %.0f events/s (%.1f CPU-s)", b.Events, b.Seconds, b.EventsPerSec, b.CPUSec)
 		for _, n := range slices.Sorted(maps.Keys(b.Projections)) {
 			fmt.Fprintf(out, "; %s %.2fs", n, b.Projections[n])
 		}
