@@ -69,8 +69,9 @@ func (c Config) Validate() error {
 // Store is the SQLite read store.
 type Store struct {
 	cfg     Config
-	writeDB *sql.DB // one connection: Updates queue for it
-	readDB  *sql.DB // ReadConns query_only connections for Views
+	writeDB *sql.DB    // one connection: Updates queue for it
+	readDB  *sql.DB    // ReadConns query_only connections for Views
+	stmts   *stmtCache // the writer's prepared statements
 
 	mu       sync.Mutex
 	closed   bool
@@ -131,7 +132,7 @@ func Open(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open %s for reading: %w", cfg.Path, err)
 	}
 	cfg.Logger.Debug("read store open", "path", cfg.Path, "read_conns", cfg.ReadConns)
-	return &Store{cfg: cfg, writeDB: writeDB, readDB: readDB}, nil
+	return &Store{cfg: cfg, writeDB: writeDB, readDB: readDB, stmts: newStmtCache()}, nil
 }
 
 // Path is the database file.
@@ -180,7 +181,7 @@ func (s *Store) Close() error {
 		s.closed = true
 		s.mu.Unlock()
 		s.inFlight.Wait()
-		s.closeErr = errors.Join(s.writeDB.Close(), s.readDB.Close())
+		s.closeErr = errors.Join(s.stmts.close(), s.writeDB.Close(), s.readDB.Close())
 	})
 	return s.closeErr
 }
@@ -209,7 +210,13 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx read
 	if err != nil {
 		return readstore.Wrap("begin", "", err)
 	}
-	return s.run(ctx, sqlTx, fn)
+	err = s.run(ctx, sqlTx, s.stmts, fn)
+	if s.stmts.pending() {
+		// The writer's connection is free again: prepare what this
+		// transaction ran, for the next ones, whatever became of ctx.
+		s.stmts.prepare(context.WithoutCancel(ctx), s.writeDB)
+	}
+	return err
 }
 
 // View runs fn in a read transaction over one snapshot; see readstore.Store.
@@ -229,7 +236,7 @@ func (s *Store) View(ctx context.Context, fn func(ctx context.Context, tx readst
 		s.rollback(sqlTx)
 		return readstore.Wrap("begin", pinSnapshot, err)
 	}
-	return s.run(ctx, sqlTx, fn)
+	return s.run(ctx, sqlTx, nil, fn)
 }
 
 // pinSnapshot is the cheapest statement that opens a WAL read transaction:
@@ -240,8 +247,8 @@ const pinSnapshot = `SELECT 1 FROM sqlite_master LIMIT 1`
 // statement failed; otherwise, and if fn panics, it rolls back. The panic
 // is not recovered: the deferred rollback runs while it unwinds, and it
 // goes on with its own stack.
-func (s *Store) run(ctx context.Context, sqlTx *sql.Tx, fn func(context.Context, readstore.Tx) error) error {
-	t := &tx{ctx: ctx, sqlTx: sqlTx}
+func (s *Store) run(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache, fn func(context.Context, readstore.Tx) error) error {
+	t := &tx{ctx: ctx, sqlTx: sqlTx, stmts: stmts}
 	finished := false
 	defer func() {
 		if !finished {

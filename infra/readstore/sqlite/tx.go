@@ -20,9 +20,10 @@ import (
 type tx struct {
 	ctx    context.Context // the Update's or View's; when it ends, database/sql rolls back
 	sqlTx  *sql.Tx
-	open   *rows // the Rows being read, nil if none
-	failed error // the first failed statement; the transaction is aborted
-	done   bool  // fn has returned
+	stmts  *stmtCache // the writer's prepared statements; nil in a View
+	open   *rows      // the Rows being read, nil if none
+	failed error      // the first failed statement; the transaction is aborted
+	done   bool       // fn has returned
 }
 
 // begin checks that a statement may run now and converts its arguments.
@@ -65,7 +66,12 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	res, err := t.sqlTx.ExecContext(ctx, query, bound...)
+	var res sql.Result
+	if st := t.stmts.get(query); st != nil {
+		res, err = t.sqlTx.StmtContext(ctx, st).ExecContext(ctx, bound...)
+	} else {
+		res, err = t.sqlTx.ExecContext(ctx, query, bound...)
+	}
 	if err != nil {
 		return 0, t.fail("exec", query, err)
 	}

@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+)
+
+// stmtCache keeps the writer's INSERT, UPDATE and DELETE statements
+// prepared. Projections run the same few statements for every event, and
+// parsing the SQL again for each was about a third of a rebuild's CPU
+// (docs/performance.md). A statement first seen inside a transaction cannot
+// be prepared there (the transaction holds the writer's only connection,
+// and database/sql prepares on the *sql.DB), so it is prepared after the
+// commit, for the transactions that follow; database/sql then reuses it on
+// the writer's connection. Statements run to completion (Exec), so a
+// prepared one is never active when a table is dropped or the file vacuumed,
+// and SQLite recompiles it by itself after a schema change.
+type stmtCache struct {
+	mu       sync.Mutex
+	prepared map[string]*sql.Stmt // nil: could not be prepared; parse each time
+	wanted   map[string]struct{}  // seen, to prepare after the transaction
+}
+
+// maxStatements bounds the cache: table names carry the projection's
+// generation, so each rebuild brings new statements.
+const maxStatements = 512
+
+func newStmtCache() *stmtCache {
+	return &stmtCache{prepared: map[string]*sql.Stmt{}, wanted: map[string]struct{}{}}
+}
+
+// get returns the prepared statement of a query, or nil; a cacheable query
+// not yet prepared is noted for prepare. A nil cache (Views) has nothing.
+func (c *stmtCache) get(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, seen := c.prepared[query]; seen {
+		return st
+	}
+	if cacheable(query) && len(c.prepared)+len(c.wanted) < maxStatements {
+		c.wanted[query] = struct{}{}
+	}
+	return nil
+}
+
+// cacheable: a single INSERT, UPDATE, DELETE or REPLACE (possibly after
+// WITH). Schema statements run once, and a script of several statements
+// would lose all but the first when prepared.
+func cacheable(query string) bool {
+	return changesRows(query) && !strings.Contains(strings.TrimRight(strings.TrimSpace(query), "; \t\r\n"), ";")
+}
+
+// prepare prepares the statements noted since the last call. A failure
+// (its table dropped meanwhile, say) only leaves the query unprepared.
+func (c *stmtCache) prepare(ctx context.Context, db *sql.DB) {
+	c.mu.Lock()
+	wanted := c.wanted
+	c.wanted = map[string]struct{}{}
+	c.mu.Unlock()
+	for query := range wanted {
+		st, err := db.PrepareContext(ctx, query)
+		if err != nil {
+			st = nil
+		}
+		c.mu.Lock()
+		if _, seen := c.prepared[query]; seen && st != nil {
+			st.Close()
+		} else if !seen {
+			c.prepared[query] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// pending reports statements waiting to be prepared.
+func (c *stmtCache) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.wanted) > 0
+}
+
+// close closes the prepared statements, before the database.
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.prepared {
+		if st != nil {
+			st.Close()
+		}
+		delete(c.prepared, q)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/beian/beian/infra/readstore"
+)
+
+func TestCacheable(t *testing.T) {
+	for q, want := range map[string]bool{
+		`INSERT INTO t VALUES (?)`:                           true,
+		`UPDATE t SET n = n + 1 WHERE k = ?;`:                true,
+		`DELETE FROM t; DELETE FROM u`:                       false,
+		`CREATE TABLE IF NOT EXISTS t (k BIGINT)`:            false,
+		`SELECT n FROM t WHERE k = ?`:                        false,
+		`INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)`: false,
+	} {
+		if got := cacheable(q); got != want {
+			t.Errorf("cacheable(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// The writer's statements are prepared after the transaction that first
+// runs them and reused by later ones, across a schema change of their table.
+func TestWriterReusesPreparedStatements(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "read.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	exec := func(query string, args ...any) int64 {
+		t.Helper()
+		var n int64
+		err := s.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			var err error
+			n, err = tx.Exec(ctx, query, args...)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	const insert, bump = `INSERT INTO t (k, v) VALUES (?, ?)`, `UPDATE t SET v = v + 1 WHERE k = ?`
+	exec(`CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)`)
+	exec(insert, "a", 1)
+	if s.stmts.prepared[insert] == nil {
+		t.Fatalf("the insert was not prepared after its first transaction: %v", s.stmts.prepared)
+	}
+	if _, cached := s.stmts.prepared[`CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT)`]; cached {
+		t.Error("a schema statement was cached")
+	}
+	exec(insert, "b", 2)
+	exec(bump, "a")
+	if n := exec(bump, "a"); n != 1 {
+		t.Fatalf("the prepared update changed %d rows, want 1", n)
+	}
+	exec(`DROP TABLE t`)
+	exec(`CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT, w BIGINT DEFAULT 7)`)
+	if n := exec(insert, "c", 3); n != 1 {
+		t.Fatalf("the prepared insert after the table was recreated changed %d rows", n)
+	}
+	var rows, sum int64
+	err = s.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		return tx.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(v + w), 0) FROM t`).Scan(&rows, &sum)
+	})
+	if err != nil || rows != 1 || sum != 10 {
+		t.Fatalf("after recreation: %d rows, sum %d, %v", rows, sum, err)
+	}
+}
