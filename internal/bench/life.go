@@ -32,7 +32,8 @@ const (
 	principalCertified = "440305199003071236"
 )
 
-var pngHeader = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+// pngHeader starts every uploaded material: the upload endpoint checks the type.
+const pngHeader = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
 
 func principal() map[string]any {
 	return map[string]any{"name": "张三", "certificateType": "resident_id", "certificateNumber": principalCertified,
@@ -113,7 +114,7 @@ func (l *life) run(ctx context.Context) error {
 		return err
 	}
 	for i, m := range [][2]string{{"entity_certificate", "entity"}, {"principal_id", "entity"}, {"commitment_letter", "website:w1"}} {
-		digest, err := l.upload(ctx, append(append([]byte(nil), pngHeader...), fmt.Sprintf("%s-%d-%d", l.r.cfg.RunID, l.n, i)...))
+		digest, err := l.upload(ctx, append([]byte(pngHeader), fmt.Sprintf("%s-%d-%d", l.r.cfg.RunID, l.n, i)...))
 		if err != nil {
 			return err
 		}
