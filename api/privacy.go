@@ -37,6 +37,9 @@ func (r *resolver) EraseSubject(ctx context.Context, args struct {
 	if err != nil {
 		return nil, err
 	}
+	if fields := checkText("", args.Input); len(fields) > 0 {
+		return nil, errValidation(fields...)
+	}
 	res, err := r.app.EraseSubject.Handle(ctx, m, commands.EraseSubject{Subject: args.Input.Subject, Reason: args.Input.Reason})
 	if err != nil {
 		return nil, r.fail(ctx, err)
@@ -66,6 +69,9 @@ func (r *resolver) reveal(ctx context.Context, f domain.Filing, query string, in
 	}
 	if in == nil {
 		return maskerFor(who.Role), nil
+	}
+	if fields := checkText("reveal", in); len(fields) > 0 {
+		return masker{}, errValidation(fields...)
 	}
 	if r.app.Access == nil {
 		return masker{}, r.fail(ctx, errors.New("reveal: no personal-data key store"))

@@ -17,7 +17,7 @@ import (
 
 	"github.com/beian/beian/api"
 	"github.com/beian/beian/commands"
-	"github.com/beian/beian/internal/bench"
+	"github.com/beian/beian/cmd/beian/internal/bench"
 )
 
 // benchOptions are the flags of `beian bench`.

@@ -21,7 +21,7 @@ import (
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/infra/eventstore"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
-	"github.com/beian/beian/internal/bench"
+	"github.com/beian/beian/cmd/beian/internal/bench"
 )
 
 // readMemory reads a process's resident set from /proc/<pid>/status.

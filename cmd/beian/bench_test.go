@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/beian/beian/internal/bench"
+	"github.com/beian/beian/cmd/beian/internal/bench"
 )
 
 // runBenchArgs runs `beian bench` with the arguments and reads its JSON report.
