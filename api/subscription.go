@@ -9,6 +9,7 @@ import (
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/graph-gophers/graphql-go"
+	qerrors "github.com/graph-gophers/graphql-go/errors"
 )
 
 // FilingUpdated sends the filing's progress now and after every later
@@ -16,6 +17,27 @@ import (
 // change is skipped however slow the reader. A reader too slow for the
 // socket is disconnected by the transport, never silently skipped.
 func (r *resolver) FilingUpdated(ctx context.Context, args struct{ ID graphql.ID }) (<-chan *filingView, error) {
+	out, err := r.filingUpdated(ctx, args.ID)
+	if err != nil {
+		return nil, subscriptionError(err, "filingUpdated")
+	}
+	return out, nil
+}
+
+// subscriptionError gives a refused subscription the error a query's
+// resolver error becomes: graphql-go keeps only the message of a plain
+// error a subscription resolver returns, which would drop extensions.code
+// (NOT_FOUND, FORBIDDEN). With the field's path it goes out as a next
+// message followed by complete, as a query's would.
+func subscriptionError(err error, field string) error {
+	var ext interface{ Extensions() map[string]any }
+	if !errors.As(err, &ext) {
+		return err
+	}
+	return &qerrors.QueryError{Err: err, Message: err.Error(), Path: []any{field}, ResolverError: err, Extensions: ext.Extensions()}
+}
+
+func (r *resolver) filingUpdated(ctx context.Context, gid graphql.ID) (<-chan *filingView, error) {
 	who, err := identity(ctx)
 	if err != nil {
 		return nil, err
@@ -23,7 +45,7 @@ func (r *resolver) FilingUpdated(ctx context.Context, args struct{ ID graphql.ID
 	if who.Role != commands.RoleApplicant && !slices.Contains(staffRoles, who.Role) {
 		return nil, errForbidden()
 	}
-	id := string(args.ID)
+	id := string(gid)
 	wake, stop := r.hub.watch(id) // before reading, so no event falls between
 	f, recorded, err := r.app.Executor.Load(ctx, id)
 	if err != nil {

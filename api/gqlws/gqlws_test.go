@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,10 +231,14 @@ func TestSocketCloseCancelsEveryOperation(t *testing.T) {
 		for id := range 3 {
 			c.subscribe(fmt.Sprint(id), `subscription { ticks(n: 0, everyMs: 2) { n } }`)
 		}
-		for range 3 {
-			if m := c.read(); m.Type != "next" {
+		// Every operation has sent a result, so every resolver runs; three
+		// results of one fast operation would not say so.
+		for started := map[string]bool{}; len(started) < 3; {
+			m := c.read()
+			if m.Type != "next" {
 				t.Fatalf("got %s, want next", m.Type)
 			}
+			started[m.ID] = true
 		}
 		clients = append(clients, c)
 	}
@@ -299,20 +304,99 @@ func TestSlowReaderIsDisconnected(t *testing.T) {
 
 func TestKeepAlive(t *testing.T) {
 	t.Run("a reading client stays", func(t *testing.T) {
-		s := newServer(t, gqlws.Options{PingInterval: 10 * time.Millisecond})
-		c := dial(t, s)
+		// The server sends its next ping only after the last one's pong came
+		// back, so the client receiving ping k+1 proves that ping k was
+		// answered and the socket survived it. The test waits for those
+		// pings (events), not for a time. Pings come often, but the pong's
+		// deadline is long: a loaded machine under -race missed 10 ms, 250 ms
+		// and once even 1 s when the deadline was the interval. A pong that
+		// never came would still end the socket, and the test, after it.
+		const proven = 10
+		s := newServer(t, gqlws.Options{PingInterval: 20 * time.Millisecond, PongTimeout: 10 * time.Second})
+		pings := make(chan struct{}, 64)
+		c := dialWith(t, s, &websocket.DialOptions{Subprotocols: []string{gqlws.Subprotocol},
+			OnPingReceived: func(context.Context, []byte) bool {
+				select {
+				case pings <- struct{}{}:
+				default:
+				}
+				return true // coder/websocket answers with a pong
+			}})
 		c.init()
-		c.subscribe("1", `subscription { ticks(n: 10, everyMs: 15) { n } }`)
-		for range 10 {
-			c.expect("next", "1")
+		c.subscribe("1", `subscription { ticks(n: 0, everyMs: 10) { n } }`)
+		// Read without pause, as a live client does: the pong to a ping is
+		// written by the reader as it reads the ping.
+		msgs := make(chan msg, 1024)
+		ended := make(chan error, 1)
+		go func() {
+			for {
+				_, data, err := c.ws.Read(context.Background())
+				if err != nil {
+					ended <- err
+					close(msgs)
+					return
+				}
+				var m msg
+				if err := json.Unmarshal(data, &m); err != nil {
+					ended <- fmt.Errorf("invalid JSON %s: %w", data, err)
+					close(msgs)
+					return
+				}
+				msgs <- m
+			}
+		}()
+		next := 0
+		guard := time.NewTimer(60 * time.Second) // a hung test, not a timing assertion
+		defer guard.Stop()
+		for seen := 0; seen <= proven; {
+			select {
+			case <-pings:
+				seen++
+			case m, ok := <-msgs:
+				if !ok {
+					t.Fatalf("socket ended after %d pings: %v\n%s", seen, <-ended, s.logs)
+				}
+				if m.Type != "next" || m.ID != "1" || tickN(t, m) != next {
+					t.Fatalf("got %s %q %s, want tick %d", m.Type, m.ID, m.Payload, next)
+				}
+				next++
+			case <-guard.C:
+				t.Fatalf("only %d pings in 60s", seen)
+			}
 		}
-		c.expect("complete", "1")
+		// Still open and serving after the keep-alive rounds: a new
+		// operation runs to its end on the same socket.
+		c.send("complete", "1", nil)
+		c.subscribe("2", `subscription { ticks(n: 3) { n } }`)
+		var got []string
+		for done := false; !done; {
+			m, ok := <-msgs
+			if !ok {
+				t.Fatalf("socket ended: %v\n%s", <-ended, s.logs)
+			}
+			switch {
+			case m.ID == "1" && m.Type == "next": // sent before the server read the complete
+			case m.ID == "2":
+				got = append(got, m.Type)
+				done = m.Type != "next"
+			default:
+				t.Fatalf("unexpected %s %q %s", m.Type, m.ID, m.Payload)
+			}
+		}
+		if want := []string{"next", "next", "next", "complete"}; !slices.Equal(got, want) {
+			t.Fatalf("operation 2 got %v, want %v", got, want)
+		}
+		if strings.Contains(s.logs.String(), "keep-alive") {
+			t.Fatalf("the server logged a keep-alive failure:\n%s", s.logs)
+		}
 	})
 	t.Run("a silent client is closed", func(t *testing.T) {
 		s := newServer(t, gqlws.Options{PingInterval: 20 * time.Millisecond})
 		c := dial(t, s)
-		c.init()
-		// The client stops reading, so it answers no ping.
+		// The client initialises and never reads, so it answers no ping.
+		// (Reading the ack would answer a ping that came first: under load
+		// the ack can come after the pong's deadline.)
+		c.send("connection_init", "", map[string]any{"Authorization": "Bearer good"})
 		s.waitIdle(t)
 		if !strings.Contains(s.logs.String(), "keep-alive") {
 			t.Fatalf("server did not log the keep-alive failure:\n%s", s.logs)

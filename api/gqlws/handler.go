@@ -27,7 +27,8 @@ type Authenticate func(ctx context.Context, payload map[string]any) (context.Con
 // PingInterval, where a negative value turns pings off.
 type Options struct {
 	InitTimeout    time.Duration // default 10s: no connection_init in time → CloseInitTimeout
-	PingInterval   time.Duration // default 15s: the server pings; no pong within the interval → CloseKeepAliveTimeout
+	PingInterval   time.Duration // default 15s: how often the server pings (the next ping waits for the last pong)
+	PongTimeout    time.Duration // default PingInterval: no pong within it → CloseKeepAliveTimeout
 	WriteTimeout   time.Duration // default 10s: a write blocked longer → CloseClientTooSlow
 	ReadLimit      int64         // default 64 KiB per message; larger → 1009 Message Too Big
 	MaxOperations  int           // default 32 concurrent operations per connection
@@ -43,6 +44,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PingInterval == 0 {
 		o.PingInterval = 15 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = o.PingInterval
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second

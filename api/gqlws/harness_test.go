@@ -187,9 +187,15 @@ func dial(t *testing.T, s *server, subprotocols ...string) *client {
 	if subprotocols == nil {
 		subprotocols = []string{gqlws.Subprotocol}
 	}
+	return dialWith(t, s, &websocket.DialOptions{Subprotocols: subprotocols})
+}
+
+// dialWith connects with options of the test's choosing (e.g. a ping hook).
+func dialWith(t *testing.T, s *server, opts *websocket.DialOptions) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), &websocket.DialOptions{Subprotocols: subprotocols})
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.URL, "http"), opts)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

@@ -50,7 +50,7 @@ const (
 	// not read at all will rarely receive the close frame; the server logs it.
 	CloseClientTooSlow websocket.StatusCode = 4410
 	// CloseKeepAliveTimeout ends a socket that did not answer a WebSocket ping
-	// within Options.PingInterval.
+	// within Options.PongTimeout.
 	CloseKeepAliveTimeout websocket.StatusCode = 4411
 	// CloseTooManyInitRequests answers a second connection_init.
 	CloseTooManyInitRequests websocket.StatusCode = 4429

@@ -190,7 +190,7 @@ func (s *session) awaitInit() {
 }
 
 // keepAlive pings the client every PingInterval and closes the socket when a
-// pong does not come back within the next interval.
+// pong does not come back within PongTimeout.
 func (s *session) keepAlive() {
 	defer s.wg.Done()
 	if s.opts.PingInterval < 0 {
@@ -216,7 +216,7 @@ func (s *session) keepAlive() {
 
 // ping sends a WebSocket ping and waits for its pong; the read loop delivers it.
 func (s *session) ping() error {
-	ctx, cancel := context.WithTimeout(s.ioCtx, s.opts.PingInterval)
+	ctx, cancel := context.WithTimeout(s.ioCtx, s.opts.PongTimeout)
 	defer cancel()
 	if err := s.ws.Ping(ctx); err != nil {
 		return fmt.Errorf("ping: %w", err)

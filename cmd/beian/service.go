@@ -149,6 +149,23 @@ func openLog(cfg config) (logStore, error) {
 	return store, nil
 }
 
+// timeAppends times the log's appends for /metrics
+// (beian_event_append_duration_seconds by store kind); health passes through.
+func timeAppends(r *metrics.Registry, log logStore, eventStore string) logStore {
+	kind := "sqlite"
+	if eventStore != "" && eventStore != "sqlite" {
+		kind = "esdb"
+	}
+	return timedLog{EventStore: r.TimeAppends(log, kind), health: log}
+}
+
+type timedLog struct {
+	*metrics.EventStore
+	health interface{ Healthy() error }
+}
+
+func (l timedLog) Healthy() error { return l.health.Healthy() }
+
 // openRead opens the read store: the SQLite file of the data directory, or
 // PostgreSQL with --read-store postgres://…, where replicas share it.
 func openRead(ctx context.Context, cfg config) (readstore.Store, error) {
@@ -190,9 +207,11 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 			return nil, fmt.Errorf("--sim-data: %w", err)
 		}
 	}
+	s.metrics = metrics.New()
 	if s.log, err = openLog(cfg); err != nil {
 		return nil, err
 	}
+	s.log = timeAppends(s.metrics, s.log, cfg.EventStore)
 	if s.read, err = openRead(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -209,7 +228,6 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.metrics = metrics.New()
 	s.metrics.Help("beian_commands_total", "Commands handled, by command and outcome.")
 	s.metrics.Help("beian_command_duration_seconds", "Command latency: load, decide, append.")
 	s.metrics.Help("beian_http_requests_total", "HTTP requests by route and status code.")
