@@ -80,20 +80,7 @@ func (x *Executor) Load(ctx context.Context, filingID string) (domain.Filing, []
 
 // readStream reads a whole stream; a missing stream is an empty one.
 func readStream(ctx context.Context, store eventstore.Store, stream string) ([]eventstore.RecordedEvent, error) {
-	var all []eventstore.RecordedEvent
-	for {
-		page, err := store.ReadStream(ctx, stream, uint64(len(all)), 1000)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if len(page) < 1000 {
-			return all, nil
-		}
-	}
+	return readFrom(ctx, store, stream, 0)
 }
 
 // decideFunc builds the domain command from the filing as it stands and the
