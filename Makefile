@@ -34,9 +34,11 @@ crashtest:
 	$(GO) run ./scripts/crashtest -kills $(KILLS)
 
 # test runs every test with the race detector; it is what CI runs.
+# The end-to-end package runs many servers; 30m per package leaves room on
+# a slow machine (go test's default is 10m).
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
