@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/beian/beian/api"
-	"github.com/beian/beian/commands"
 	"github.com/beian/beian/cmd/beian/internal/bench"
+	"github.com/beian/beian/commands"
 )
 
 // benchOptions are the flags of `beian bench`.

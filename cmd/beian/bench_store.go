@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/beian/beian/api"
+	"github.com/beian/beian/cmd/beian/internal/bench"
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/infra/eventstore"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
-	"github.com/beian/beian/cmd/beian/internal/bench"
 )
 
 // readMemory reads a process's resident set from /proc/<pid>/status.
