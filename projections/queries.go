@@ -382,6 +382,7 @@ func decodeCursor(c string) (int64, string, error) {
 func (q *Reader) ContentHash(ctx context.Context, p Projection) (string, error) {
 	h := sha256.New()
 	err := q.view(ctx, p, func(ctx context.Context, tx readstore.Tx, t Tables) error {
+		h.Reset() // view runs this again when a rebuild swapped the tables meanwhile
 		for _, logical := range p.Tables() {
 			if err := hashTable(ctx, tx, t.Physical(logical), logical, h); err != nil {
 				return err

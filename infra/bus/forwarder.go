@@ -208,8 +208,11 @@ func (f *Forwarder) account(ctx context.Context, e eventstore.RecordedEvent) (st
 			return a, nil
 		}
 		events, err := f.Events.ReadStream(ctx, e.Stream, 0, 1)
-		if err != nil || len(events) == 0 {
+		if err != nil {
 			return "", fmt.Errorf("first event of %s: %w", e.Stream, err)
+		}
+		if len(events) == 0 {
+			return "", fmt.Errorf("first event of %s: the stream is empty", e.Stream)
 		}
 		first = events[0]
 	}
