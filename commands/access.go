@@ -91,7 +91,10 @@ func (a *AccessRecorder) Record(ctx context.Context, m Meta, c RevealPersonalDat
 	}
 	var subjects []string
 	for _, cert := range c.Certificates {
-		if s := a.keys.Subject(cert); cert != "" && !slices.Contains(subjects, s) {
+		if cert == "" {
+			continue
+		}
+		if s := a.keys.Subject(cert); !slices.Contains(subjects, s) {
 			subjects = append(subjects, s)
 		}
 	}

@@ -88,7 +88,7 @@ func (h eraseSubjectHandler) Handle(ctx context.Context, m Meta, c EraseSubject)
 	if err != nil {
 		return Result{}, fmt.Errorf("%s: %w", name, err)
 	}
-	commandID := uuid.NewSHA1(namespace, []byte(m.Actor.Account+"\n"+name+"\n"+subject+"\n"+m.IdempotencyKey))
+	commandID := deriveCommandID(m.Actor.Account, name, subject, m.IdempotencyKey)
 	for range maxAttempts {
 		recorded, err := readStream(ctx, h.exec.store, ErasureStream)
 		if err != nil {

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/beian/beian/api"
 	"github.com/beian/beian/cmd/beian/internal/bench"
 	"github.com/beian/beian/commands"
 )
@@ -147,13 +146,9 @@ func serverLogger(level string, stderr io.Writer) (*slog.Logger, error) {
 
 // benchRemote drives a running server, minting tokens with its dev secret.
 func benchRemote(ctx context.Context, o benchOptions) (*bench.Report, error) {
-	secret, err := api.LoadOrCreateSecret(filepath.Join(o.data, devSecretFile))
+	tokens, err := devTokens(o.data)
 	if err != nil {
 		return nil, fmt.Errorf("--data %s: %w", o.data, err)
-	}
-	tokens, err := api.NewTokens(secret, nil)
-	if err != nil {
-		return nil, err
 	}
 	o.load.URL = o.addr
 	o.load.Token = func(role, account string) (string, error) { return tokens.Mint(account, role, time.Hour) }

@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/beian/beian/api"
 	"github.com/beian/beian/cmd/beian/internal/bench"
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/infra/eventstore"
@@ -98,12 +97,13 @@ func rebuildAll(ctx context.Context, s *service) (*bench.Rebuild, error) {
 	cpu := cpuTime()
 	start := time.Now()
 	took := map[string]float64{}
-	for _, p := range projectionSet(s.rules) {
+	all := projectionSet(s.rules)
+	for _, p := range all {
 		if err := s.runner.Rebuild(ctx, p.Name()); err != nil {
 			return nil, fmt.Errorf("rebuild %s: %w", p.Name(), err)
 		}
 	}
-	for len(took) < len(projectionSet(s.rules)) {
+	for len(took) < len(all) {
 		for _, st := range s.runner.Status() {
 			if _, done := took[st.Name]; done {
 				continue
@@ -160,11 +160,7 @@ func benchSeeded(ctx context.Context, o benchOptions, logger, serverLog *slog.Lo
 		return nil, err
 	}
 	defer stop()
-	secret, err := api.LoadOrCreateSecret(filepath.Join(dir, devSecretFile))
-	if err != nil {
-		return nil, err
-	}
-	tokens, err := api.NewTokens(secret, nil)
+	tokens, err := devTokens(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -255,20 +251,12 @@ func waitHead(ctx context.Context, s *service) error {
 	if err != nil {
 		return err
 	}
-	for {
-		behind := false
-		for _, st := range s.projectionStatus() {
-			behind = behind || st.Position < head
-		}
-		if !behind {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+	for _, p := range projectionSet(s.rules) {
+		if err := s.WaitFor(ctx, p.Name(), head); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // serveChild runs `beian serve --dev` on dir and waits until it is ready.

@@ -32,13 +32,9 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("--data %s: %w", *data, err)
 	}
-	secret, err := api.LoadOrCreateSecret(filepath.Join(*data, devSecretFile))
+	tokens, err := devTokens(*data)
 	if err != nil {
 		return fmt.Errorf("--data %s: %w", *data, err)
-	}
-	tokens, err := api.NewTokens(secret, nil)
-	if err != nil {
-		return err
 	}
 	t, err := tokens.Mint(*account, *role, *ttl)
 	if err != nil {
@@ -54,4 +50,14 @@ func helpOK(err error) error {
 		return nil
 	}
 	return err
+}
+
+// devTokens signs tokens with the data directory's dev secret, creating it
+// when missing: what `serve --dev` on that directory accepts.
+func devTokens(dir string) (*api.Tokens, error) {
+	secret, err := api.LoadOrCreateSecret(filepath.Join(dir, devSecretFile))
+	if err != nil {
+		return nil, err
+	}
+	return api.NewTokens(secret, nil)
 }

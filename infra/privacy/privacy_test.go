@@ -392,7 +392,10 @@ func TestOtherStreamsPassThrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := privacy.NewStore(log, protector(t)).ReadStream(ctx, "other-1", 0, 1)
-	if err != nil || !bytes.Equal(got[0].Data, data) {
-		t.Fatalf("%s %v", got[0].Data, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !bytes.Equal(got[0].Data, data) {
+		t.Fatalf("read back %v, want the payload as written", got)
 	}
 }
