@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/beian/beian/infra/readstore"
 )
@@ -40,7 +41,16 @@ func (Audit) Schema() []string {
 }
 
 // Apply records the event.
-func (Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
+func (p Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
+	for _, e := range batch {
+		if err := p.apply(ctx, tx, t, e); err != nil {
+			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
+		}
+	}
+	return nil
+}
+
+func (Audit) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
 	s := Summarize(e.Domain)
 	md := e.Metadata
 	_, err := tx.Exec(ctx, t.SQL(`INSERT INTO {audit} (position, filing_id, revision, event_id, type, actor_account, actor_role,

@@ -41,31 +41,56 @@ func (Deadlines) Schema() []string {
 	}
 }
 
-// Apply folds the event and replaces the filing's timers.
-func (d Deadlines) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
-	var f domain.Filing
-	if e.Revision > 0 {
-		var state string
-		var revision int64
-		err := tx.QueryRow(ctx, t.SQL(`SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`), e.FilingID).Scan(&state, &revision)
-		switch {
-		case errors.Is(err, readstore.ErrNoRows):
-			return nil // a filing that ended (terminal) has no deadlines left
-		case err != nil:
+// Apply folds each filing's events of the batch and replaces its timers.
+func (d Deadlines) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
+	for _, run := range runsByFiling(batch) {
+		if err := d.fold(ctx, tx, t, run); err != nil {
 			return err
-		case uint64(revision) >= e.Revision:
-			return nil
-		}
-		if err := json.Unmarshal([]byte(state), &f); err != nil {
-			return fmt.Errorf("filing %s state: %w", e.FilingID, err)
 		}
 	}
-	f = domain.Evolve(f, e.Domain)
-	if _, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_timers} WHERE filing_id = ?`), e.FilingID); err != nil {
+	return nil
+}
+
+// fold reads the filing's state once, folds the run's events it has not
+// seen yet, and writes the state and timers once. A filing that ended
+// (terminal) has no state left, and no deadlines: its later events, and
+// those of a filing whose start this generation never saw, change nothing.
+func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun) error {
+	id := run[0].FilingID
+	var f domain.Filing
+	applied := int64(-1) // the stored revision
+	var stored string
+	err := tx.QueryRow(ctx, t.SQL(`SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`), id).Scan(&stored, &applied)
+	switch {
+	case errors.Is(err, readstore.ErrNoRows):
+		applied = -1
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal([]byte(stored), &f); err != nil {
+			return fmt.Errorf("filing %s state: %w", id, err)
+		}
+	}
+	var last *Event
+	for i, e := range run {
+		if int64(e.Revision) <= applied || (applied < 0 && e.Revision > 0) {
+			continue // applied before, or no state to fold into
+		}
+		f = domain.Evolve(f, e.Domain)
+		applied = int64(e.Revision)
+		last = &run[i]
+		if f.Status.Terminal() {
+			break
+		}
+	}
+	if last == nil {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_timers} WHERE filing_id = ?`), id); err != nil {
 		return err
 	}
 	if f.Status.Terminal() {
-		_, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_filings} WHERE filing_id = ?`), e.FilingID)
+		_, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_filings} WHERE filing_id = ?`), id)
 		return err
 	}
 	state, err := json.Marshal(f)
@@ -74,12 +99,12 @@ func (d Deadlines) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event
 	}
 	if _, err := tx.Exec(ctx, t.SQL(`INSERT INTO {deadline_filings} (filing_id, revision, state) VALUES (?, ?, ?)
 		ON CONFLICT (filing_id) DO UPDATE SET revision = excluded.revision, state = excluded.state`),
-		e.FilingID, int64(e.Revision), string(state)); err != nil {
+		id, applied, string(state)); err != nil {
 		return err
 	}
 	for _, timer := range d.Rules.Timers(f) {
 		if _, err := tx.Exec(ctx, t.SQL(`INSERT INTO {deadline_timers} (filing_id, kind, due_at) VALUES (?, ?, ?)`),
-			e.FilingID, timer.Kind, timer.DueAt.UnixMilli()); err != nil {
+			id, timer.Kind, timer.DueAt.UnixMilli()); err != nil {
 			return err
 		}
 	}

@@ -39,26 +39,50 @@ func (Filings) Schema() []string {
 	}
 }
 
-// Apply folds the event into the filing's stored state.
-func (Filings) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
-	var f domain.Filing
-	if e.Revision > 0 {
-		var state string
-		var revision int64
-		err := tx.QueryRow(ctx, t.SQL(`SELECT state, revision FROM {filings} WHERE id = ?`), e.FilingID).Scan(&state, &revision)
-		switch {
-		case errors.Is(err, readstore.ErrNoRows):
-			return fmt.Errorf("filing %s: revision %d without its earlier events", e.FilingID, e.Revision)
-		case err != nil:
+// Apply folds each filing's events of the batch into its stored state.
+func (p Filings) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
+	for _, run := range runsByFiling(batch) {
+		if err := p.fold(ctx, tx, t, run); err != nil {
 			return err
-		case uint64(revision) >= e.Revision:
-			return nil // applied before
-		}
-		if err := json.Unmarshal([]byte(state), &f); err != nil {
-			return fmt.Errorf("filing %s state: %w", e.FilingID, err)
 		}
 	}
-	f = domain.Evolve(f, e.Domain)
+	return nil
+}
+
+// fold reads the filing's state once, folds the run's events it has not
+// seen yet (a batch applied again after a crash repeats some) and writes
+// the row once.
+func (Filings) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun) error {
+	id := run[0].FilingID
+	var f domain.Filing
+	applied := int64(-1) // the stored revision
+	var stored string
+	err := tx.QueryRow(ctx, t.SQL(`SELECT state, revision FROM {filings} WHERE id = ?`), id).Scan(&stored, &applied)
+	switch {
+	case errors.Is(err, readstore.ErrNoRows):
+		applied = -1
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal([]byte(stored), &f); err != nil {
+			return fmt.Errorf("filing %s state: %w", id, err)
+		}
+	}
+	var last *Event
+	for i, e := range run {
+		switch {
+		case int64(e.Revision) <= applied:
+			continue // applied before
+		case applied < 0 && e.Revision > 0:
+			return fmt.Errorf("filing %s: revision %d without its earlier events", id, e.Revision)
+		}
+		f = domain.Evolve(f, e.Domain)
+		applied = int64(e.Revision)
+		last = &run[i]
+	}
+	if last == nil {
+		return nil
+	}
 	state, err := json.Marshal(f)
 	if err != nil {
 		return err
@@ -72,6 +96,6 @@ func (Filings) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) er
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, entity_name = excluded.entity_name, updated_at = excluded.updated_at,
 			revision = excluded.revision, position = excluded.position, state = excluded.state`),
 		f.ID, f.Account, string(f.Status), f.Province, f.Nature, entityName, f.CreatedAt.UnixMilli(), f.UpdatedAt.UnixMilli(),
-		int64(e.Revision), int64(e.Position), string(state))
+		int64(last.Revision), int64(last.Position), string(state))
 	return err
 }

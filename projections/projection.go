@@ -22,8 +22,10 @@ type Projection interface {
 	Schema() []string
 	// Tables lists the logical table names the schema creates.
 	Tables() []string
-	// Apply folds one event into the tables, inside the batch's transaction.
-	Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error
+	// Apply folds a batch of filing events, in log order, into the tables,
+	// inside the batch's transaction. A projection that keeps a filing's
+	// folded state reads and writes it once per batch, not once per event.
+	Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error
 }
 
 // Event is a stored event with its decoded domain form.
@@ -47,6 +49,28 @@ func decode(r eventstore.RecordedEvent) (Event, error) {
 	}
 	e.FilingID, e.Domain = id, d
 	return e, nil
+}
+
+// filingRun is the events of one filing in a batch, in log order.
+type filingRun []Event
+
+// runsByFiling splits a batch into one run per filing, in the order of
+// each filing's first event. Rows that are a function of a filing's state
+// are then written once per batch: the batch is one transaction, so nobody
+// sees the states in between.
+func runsByFiling(batch []Event) []filingRun {
+	index := map[string]int{}
+	var runs []filingRun
+	for _, e := range batch {
+		i, ok := index[e.FilingID]
+		if !ok {
+			i = len(runs)
+			index[e.FilingID] = i
+			runs = append(runs, nil)
+		}
+		runs[i] = append(runs[i], e)
+	}
+	return runs
 }
 
 // Tables maps a projection's logical table names to the physical tables of

@@ -323,13 +323,16 @@ func (r *Runner) apply(ctx context.Context, l *loop, t Tables, batch []Event) er
 	from := l.position
 	r.mu.Unlock()
 	to := batch[len(batch)-1].Position
+	filingEvents := make([]Event, 0, len(batch))
+	for _, e := range batch {
+		if e.Domain != nil {
+			filingEvents = append(filingEvents, e)
+		}
+	}
 	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		for _, e := range batch {
-			if e.Domain == nil {
-				continue
-			}
-			if err := l.p.Apply(ctx, tx, t, e); err != nil {
-				return fmt.Errorf("%s: apply event %d (%s): %w", l.p.Name(), e.Position, e.Type, err)
+		if len(filingEvents) > 0 {
+			if err := l.p.Apply(ctx, tx, t, filingEvents); err != nil {
+				return fmt.Errorf("%s: apply events %d to %d: %w", l.p.Name(), filingEvents[0].Position, filingEvents[len(filingEvents)-1].Position, err)
 			}
 		}
 		return moveCheckpoint(ctx, tx, l.p.Name(), l.generation, from, to, r.cfg.Now().UnixMilli())

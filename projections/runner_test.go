@@ -28,11 +28,12 @@ type stores struct {
 	events  *eventsqlite.Store
 	read    readstore.Store
 	rules   *domain.Rules
+	batch   int // events per transaction of the runners it starts
 }
 
 func newStores(t *testing.T, b backend) *stores {
 	t.Helper()
-	s := &stores{dir: t.TempDir(), backend: b}
+	s := &stores{dir: t.TempDir(), backend: b, batch: 7}
 	s.open(t)
 	rules, err := domain.LoadRules()
 	if err != nil {
@@ -60,7 +61,7 @@ func (s *stores) runner(t *testing.T, ctx context.Context, ps ...projections.Pro
 		ps = []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
 	}
 	r, err := projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: ps,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: 7})
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: s.batch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,11 +201,16 @@ func testReadModelsFollowAFilingsLife(t *testing.T, b backend) {
 	}
 }
 
-func hashes(t *testing.T, read readstore.Store) map[string]string {
+// hashes returns the content hash of each projection's live tables: of
+// ps, or of the four the runner starts by default.
+func hashes(t *testing.T, read readstore.Store, ps ...projections.Projection) map[string]string {
 	t.Helper()
 	q := projections.NewReader(read)
 	out := map[string]string{}
-	for _, p := range []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}} {
+	if len(ps) == 0 {
+		ps = []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
+	}
+	for _, p := range ps {
 		h, err := q.ContentHash(context.Background(), p)
 		if err != nil {
 			t.Fatal(err)
@@ -214,9 +220,12 @@ func hashes(t *testing.T, read readstore.Store) map[string]string {
 	return out
 }
 
-func waitAll(t *testing.T, ctx context.Context, r *projections.Runner, pos uint64) {
+func waitAll(t *testing.T, ctx context.Context, r *projections.Runner, pos uint64, names ...string) {
 	t.Helper()
-	for _, name := range []string{"filings", "audit", "review_queue", "stats"} {
+	if len(names) == 0 {
+		names = []string{"filings", "audit", "review_queue", "stats"}
+	}
+	for _, name := range names {
 		if err := r.WaitFor(ctx, name, pos); err != nil {
 			t.Fatal(err)
 		}
@@ -248,7 +257,23 @@ func testRestartConvergesToARebuild(t *testing.T, b backend) {
 	r = s.runner(t, ctx)
 	waitAll(t, ctx, r, last)
 	incremental := hashes(t, s.read)
-	for _, name := range []string{"filings", "audit", "review_queue", "stats"} {
+	rebuildAll(t, ctx, r, "filings", "audit", "review_queue", "stats")
+	rebuilt := hashes(t, s.read)
+	if !reflect.DeepEqual(incremental, rebuilt) {
+		t.Fatalf("incremental %v\nrebuilt     %v", incremental, rebuilt)
+	}
+	for _, st := range r.Status() {
+		if st.Generation != 2 {
+			t.Fatalf("%s serves generation %d after a rebuild, want 2", st.Name, st.Generation)
+		}
+	}
+}
+
+// rebuildAll rebuilds the projections and waits until every one serves its
+// new generation.
+func rebuildAll(t *testing.T, ctx context.Context, r *projections.Runner, names ...string) {
+	t.Helper()
+	for _, name := range names {
 		if err := r.Rebuild(ctx, name); err != nil {
 			t.Fatal(err)
 		}
@@ -260,21 +285,60 @@ func testRestartConvergesToARebuild(t *testing.T, b backend) {
 			building = building || st.Building != nil
 		}
 		if !building {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("rebuild did not finish")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	rebuilt := hashes(t, s.read)
-	if !reflect.DeepEqual(incremental, rebuilt) {
-		t.Fatalf("incremental %v\nrebuilt     %v", incremental, rebuilt)
+}
+
+// TestBatchSizeDoesNotChangeTheReadModels: the projections fold a filing's
+// events of one batch together (one read and one write of its state), so
+// read models built one event per transaction and in batches of hundreds,
+// from a log where filings' commands interleave, must be equal.
+func TestBatchSizeDoesNotChangeTheReadModels(t *testing.T) {
+	eachReadStore(t, testBatchSizeDoesNotChangeTheReadModels)
+}
+
+func testBatchSizeDoesNotChangeTheReadModels(t *testing.T, b backend) {
+	s := newStores(t, b)
+	lives := make([][]domain.Command, 12)
+	for i := range lives {
+		cmds := lifeCommands(fmt.Sprintf("f%02d", i), fmt.Sprintf("site%02d.cn", i))
+		lives[i] = cmds[:4+i%(len(cmds)-3)] // some lives end early, one runs to approval
 	}
-	for _, st := range r.Status() {
-		if st.Generation != 2 {
-			t.Fatalf("%s serves generation %d after a rebuild, want 2", st.Name, st.Generation)
+	var last uint64
+	for step := 0; ; step++ {
+		filed := false
+		for i, cmds := range lives {
+			if step < len(cmds) {
+				last, filed = s.file(t, fmt.Sprintf("f%02d", i), cmds[step]), true
+			}
 		}
+		if !filed {
+			break
+		}
+	}
+	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}, projections.Deadlines{Rules: s.rules}}
+	names := []string{"filings", "audit", "review_queue", "stats", "deadlines"}
+
+	s.batch = 1
+	ctx, stop := context.WithCancel(context.Background())
+	r := s.runner(t, ctx, all...)
+	waitAll(t, ctx, r, last, names...)
+	oneByOne := hashes(t, s.read, all...)
+	stop()
+	r.Wait()
+
+	s.batch = 500
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = s.runner(t, ctx, all...)
+	rebuildAll(t, ctx, r, names...)
+	if batched := hashes(t, s.read, all...); !reflect.DeepEqual(oneByOne, batched) {
+		t.Fatalf("one event per transaction %v\nbatches of 500           %v", oneByOne, batched)
 	}
 }
 

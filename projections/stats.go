@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/readstore"
@@ -46,7 +47,16 @@ func (Statistics) Schema() []string {
 }
 
 // Apply moves the filing between counters and times its reviews.
-func (Statistics) Apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
+func (p Statistics) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
+	for _, e := range batch {
+		if err := p.apply(ctx, tx, t, e); err != nil {
+			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
+		}
+	}
+	return nil
+}
+
+func (Statistics) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
 	if status, changes := domain.StatusAfter(e.Domain); changes {
 		if err := moveCount(ctx, tx, t, e, status); err != nil {
 			return err

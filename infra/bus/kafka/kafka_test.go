@@ -60,6 +60,55 @@ func (p keyedPublisher) Publish(topic string, msgs ...*message.Message) error {
 	return p.Publisher.Publish(topic, msgs...)
 }
 
+// groupPerTopic is the suite's subscriber: one of ours per topic, in the
+// consumer group named by the config and the topic. beian's consumers read
+// one topic per group (the filing stream), and so does each subscriber here.
+// A group shared across topics is not something beian does, and it made the
+// suite's TestTopic flaky: its two subscriptions in one group rebalance each
+// other, which on two busy cores under -race once took over the test's fixed
+// 15 s (CI, 2026-11-28).
+type groupPerTopic struct {
+	config Config
+	mu     sync.Mutex
+	subs   map[string]message.Subscriber // by topic
+	closed bool
+}
+
+func (g *groupPerTopic) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil, errors.New("subscriber closed")
+	}
+	sub, ok := g.subs[topic]
+	if !ok {
+		c := g.config
+		c.ConsumerGroup += "/" + topic
+		var err error
+		if sub, err = NewSubscriber(c, testLogger()); err != nil {
+			g.mu.Unlock()
+			return nil, err
+		}
+		g.subs[topic] = sub
+	}
+	g.mu.Unlock()
+	return sub.Subscribe(ctx, topic)
+}
+
+// SubscribeInitialize creates the topic as our subscriber's would.
+func (g *groupPerTopic) SubscribeInitialize(topic string) error { return CreateTopic(g.config, topic) }
+
+func (g *groupPerTopic) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	var errs []error
+	for _, sub := range g.subs {
+		errs = append(errs, sub.Close())
+	}
+	return errors.Join(errs...)
+}
+
 // TestWatermillPubSubSuite runs watermill's conformance suite against the
 // publisher and subscriber we ship, on a kfake cluster.
 //
@@ -79,10 +128,7 @@ func TestWatermillPubSubSuite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub, err := NewSubscriber(c, testLogger())
-		if err != nil {
-			t.Fatal(err)
-		}
+		sub := &groupPerTopic{config: c, subs: map[string]message.Subscriber{}}
 		// The suite leaves some subscribers open (its order test defers
 		// sub.Close() with the call evaluated at once, before Subscribe
 		// creates them), and they would retry the closed cluster until the
@@ -90,8 +136,9 @@ func TestWatermillPubSubSuite(t *testing.T) {
 		t.Cleanup(func() { _ = sub.Close() })
 		return keyedPublisher{pub}, sub
 	}
-	// A group per suite test, shared by every Pub/Sub the test creates: its
-	// several subscribers are meant to share work and committed offsets.
+	// A group per suite test (and topic, see groupPerTopic), shared by every
+	// Pub/Sub the test creates: its several subscribers are meant to share
+	// work and committed offsets.
 	// (t is the suite test's own; its name holds the test's unique id.)
 	pubSub := func(t *testing.T) (message.Publisher, message.Subscriber) {
 		return inGroup(t, "suite-"+t.Name())
