@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
-	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/privacy"
+	"github.com/beian/beian/infra/readstore/postgres"
 	"github.com/beian/beian/projections"
 )
 
@@ -46,6 +45,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := newFlags("audit "+sub, stderr)
 	data := fs.String("data", "./data", "data directory")
+	stores := addStoreFlags(fs)
 	revision := fs.Int("revision", -1, "replay up to this revision")
 	at := fs.String("at", "", "replay up to this time (RFC 3339)")
 	asJSON := fs.Bool("json", false, "print the replay as JSON")
@@ -61,13 +61,14 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		asOf = t
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	cfg := config{Data: *data, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	stores.set(&cfg)
 	if sub == "checkpoint" {
-		return auditCheckpoint(ctx, *data, logger, stdout)
+		return auditCheckpoint(ctx, cfg, stdout)
 	}
-	store, err := eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(*data, "events.db"), Logger: logger})
+	store, err := openLog(cfg)
 	if err != nil {
-		return fmt.Errorf("--data %s: %w", *data, err)
+		return err
 	}
 	defer store.Close()
 	switch {
@@ -76,12 +77,12 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case sub == "replay":
 		// Replay reads the log as the service does: personal data opened
 		// with the subjects' keys, "[erased]" where a key was destroyed.
-		keys := &service{cfg: config{Data: *data, Logger: logger}}
-		if err := keys.openKeys(ctx, nil); err != nil {
-			return fmt.Errorf("--data %s: %w", *data, err)
+		protector, closeKeys, err := openProtector(ctx, cfg)
+		if err != nil {
+			return err
 		}
-		defer keys.keyStore.Close()
-		return replay(ctx, privacy.NewStore(store, keys.privacy), filing, *revision, asOf, *asJSON, stdout)
+		defer closeKeys()
+		return replay(ctx, privacy.NewStore(store, protector), filing, *revision, asOf, *asJSON, stdout)
 	case *all:
 		report, err := eventstore.VerifyLog(ctx, store)
 		if err != nil {
@@ -187,16 +188,46 @@ func replay(ctx context.Context, store eventstore.Store, filing string, revision
 	return nil
 }
 
-// auditCheckpoint records a checkpoint: it appends to the log, so it takes
-// the data directory like the server (which records them itself while it
-// runs).
-func auditCheckpoint(ctx context.Context, data string, logger *slog.Logger, stdout io.Writer) error {
-	lock, err := lockData(data)
-	if err != nil {
-		return fmt.Errorf("%w; a running server records checkpoints itself", err)
+// openProtector opens the personal-data keys where the service keeps them:
+// keys.db in the data directory, or the PostgreSQL read store.
+func openProtector(ctx context.Context, cfg config) (*privacy.Protector, func(), error) {
+	s := &service{cfg: cfg}
+	var pg *postgres.Store
+	if cfg.ReadStore != "" && cfg.ReadStore != "sqlite" {
+		read, err := openRead(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.read = read
+		pg, _ = read.(*postgres.Store)
 	}
-	defer lock.Close()
-	store, err := eventsqlite.Open(eventsqlite.Config{Path: filepath.Join(data, "events.db"), Logger: logger})
+	closeAll := func() {
+		if s.keyStore != nil {
+			s.keyStore.Close()
+		}
+		if s.read != nil {
+			s.read.Close()
+		}
+	}
+	if err := s.openKeys(ctx, pg); err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("--data %s: %w", cfg.Data, err)
+	}
+	return s.privacy, closeAll, nil
+}
+
+// auditCheckpoint records a checkpoint: it appends to the log, so with the
+// embedded log it takes the data directory like the server (which records
+// them itself while it runs).
+func auditCheckpoint(ctx context.Context, cfg config, stdout io.Writer) error {
+	if cfg.EventStore == "" || cfg.EventStore == "sqlite" {
+		lock, err := lockData(cfg.Data)
+		if err != nil {
+			return fmt.Errorf("%w; a running server records checkpoints itself", err)
+		}
+		defer lock.Close()
+	}
+	store, err := openLog(cfg)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func parseBench(args []string, stderr io.Writer) (benchOptions, error) {
 func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	o.load.Logger = logger
-	serverLog, err := serverLogger(o.serverLog, stderr)
+	serverLog, err := newLogger("server-log", o.serverLog, stderr)
 	if err != nil {
 		return err
 	}
@@ -130,18 +130,6 @@ func runBench(ctx context.Context, o benchOptions, stdout, stderr io.Writer) err
 		}
 	}
 	return nil
-}
-
-// serverLogger is the in-process server's logger at the --server-log level.
-func serverLogger(level string, stderr io.Writer) (*slog.Logger, error) {
-	if level == "off" {
-		return slog.New(slog.DiscardHandler), nil
-	}
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--server-log %q: not debug, info, warn, error or off", level)
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 // benchRemote drives a running server, minting tokens with its dev secret.

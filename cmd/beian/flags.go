@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 )
@@ -48,3 +49,33 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 // errHelp: --help was asked for and printed.
 var errHelp = errors.New("help")
+
+// storeFlags say where the stores are; every command that opens them takes
+// the same three.
+type storeFlags struct{ eventStore, readStore, readSchema *string }
+
+func addStoreFlags(fs *flag.FlagSet) storeFlags {
+	return storeFlags{
+		eventStore: fs.String("event-store", "sqlite", "the event log: sqlite (in --data) or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)"),
+		readStore:  fs.String("read-store", "sqlite", "the read models: sqlite (in --data) or postgres://user@host:5432/db (replicas share it and elect a leader)"),
+		readSchema: fs.String("read-store-schema", "public", "the PostgreSQL schema of the read models and keys"),
+	}
+}
+
+// set copies the flags into a service configuration.
+func (f storeFlags) set(c *config) {
+	c.EventStore, c.ReadStore, c.ReadStoreSchema = *f.eventStore, *f.readStore, *f.readSchema
+}
+
+// newLogger returns a text logger to w at the level a flag names: debug,
+// info, warn, error, or off.
+func newLogger(flagName, level string, w io.Writer) (*slog.Logger, error) {
+	if level == "off" {
+		return slog.New(slog.DiscardHandler), nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--%s %q: not debug, info, warn, error or off", flagName, level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -23,13 +22,13 @@ func notifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	data := fs.String("data", "./notify-data", "directory of the consumer's own store (delivered events, dead letters)")
 	webhook := fs.String("webhook", "", "deliver notices by POST to this URL (default: to the log)")
 	secret := fs.String("secret-file", "", "file with the hex HMAC-SHA256 key that signs webhook notices")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logLevel := fs.String("log-level", "info", "debug, info, warn, error or off")
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: not debug, info, warn or error", *logLevel)
+	logger, err := newLogger("log-level", *logLevel, stderr)
+	if err != nil {
+		return err
 	}
 	if *busURL == "" {
 		return fmt.Errorf("--bus is required (kafka://host:port); the in-process consumer is `beian serve --notify`")
@@ -44,7 +43,6 @@ func notifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("--data %s: %w", *data, err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	read, err := readsqlite.Open(readsqlite.Config{Path: filepath.Join(*data, "notify.db"), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("--data %s: %w", *data, err)

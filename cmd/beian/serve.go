@@ -22,10 +22,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dev := fs.Bool("dev", false, "development mode: GraphiQL at /, introspection, the dev token secret, simulated liveness verdicts")
 	simData := fs.String("sim-data", "", "seed file of the simulated providers (default: built-in demo data; see docs/sim-data.md)")
 	jwtSecret := fs.String("jwt-secret-file", "", "file with the hex HS256 secret that signs bearer tokens (required without --dev)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	eventStore := fs.String("event-store", "sqlite", "the event log: sqlite (in --data) or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
-	readStore := fs.String("read-store", "sqlite", "the read models: sqlite (in --data) or postgres://user@host:5432/db (replicas share it and elect a leader)")
-	readSchema := fs.String("read-store-schema", "public", "the PostgreSQL schema of the read models and keys")
+	logLevel := fs.String("log-level", "info", "debug, info, warn, error or off")
+	stores := addStoreFlags(fs)
 	blobs := fs.String("blobs", "", "directory of uploaded materials (default <data>/blobs; replicas need a shared one)")
 	livenessSecretFile := fs.String("liveness-secret-file", "", "file with the hex HMAC key of liveness webhooks (default <data>/liveness-webhook-secret; the same on every replica)")
 	busURL := fs.String("bus", "", "publish the filing stream to Kafka: kafka://host:port,host:port (default: in process, with --notify only)")
@@ -36,18 +34,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return helpOK(err)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: not debug, info, warn or error", *logLevel)
+	logger, err := newLogger("log-level", *logLevel, stderr)
+	if err != nil {
+		return err
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return fmt.Errorf("--addr %q: %v", *addr, err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	s, err := open(ctx, config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
+	cfg := config{Addr: *addr, Data: *data, Dev: *dev, SimData: *simData, JWTSecret: *jwtSecret,
 		Logger: logger, Clock: commands.SystemClock{}, Bus: *busURL, Notify: *notifyFlag, NotifyWebhook: *notifyWebhook,
-		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery, EventStore: *eventStore,
-		ReadStore: *readStore, ReadStoreSchema: *readSchema, Blobs: *blobs, LivenessSecret: *livenessSecretFile})
+		NotifySecretFile: *notifySecret, CheckpointEvery: *checkpointEvery, Blobs: *blobs, LivenessSecret: *livenessSecretFile}
+	stores.set(&cfg)
+	s, err := open(ctx, cfg)
 	if err != nil {
 		return err
 	}
