@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/beian/beian/infra/readstore"
 )
@@ -42,12 +41,7 @@ func (Audit) Schema() []string {
 
 // Apply records the event.
 func (p Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
-	for _, e := range batch {
-		if err := p.apply(ctx, tx, t, e); err != nil {
-			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
-		}
-	}
-	return nil
+	return applyEach(ctx, tx, t, batch, p.apply)
 }
 
 func (Audit) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {

@@ -57,19 +57,9 @@ func (d Deadlines) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch [
 // those of a filing whose start this generation never saw, change nothing.
 func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun) error {
 	id := run[0].FilingID
-	var f domain.Filing
-	applied := int64(-1) // the stored revision
-	var stored string
-	err := tx.QueryRow(ctx, t.SQL(`SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`), id).Scan(&stored, &applied)
-	switch {
-	case errors.Is(err, readstore.ErrNoRows):
-		applied = -1
-	case err != nil:
+	f, applied, err := storedState(ctx, tx, t.SQL(`SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`), id)
+	if err != nil {
 		return err
-	default:
-		if err := json.Unmarshal([]byte(stored), &f); err != nil {
-			return fmt.Errorf("filing %s state: %w", id, err)
-		}
 	}
 	var last *Event
 	for i, e := range run {

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -71,6 +73,37 @@ func runsByFiling(batch []Event) []filingRun {
 		runs[i] = append(runs[i], e)
 	}
 	return runs
+}
+
+// applyEach applies a batch one event at a time, for projections whose
+// rows follow events rather than a filing's state.
+func applyEach(ctx context.Context, tx readstore.Tx, t Tables, batch []Event, apply func(context.Context, readstore.Tx, Tables, Event) error) error {
+	for _, e := range batch {
+		if err := apply(ctx, tx, t, e); err != nil {
+			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
+		}
+	}
+	return nil
+}
+
+// storedState reads a filing's folded state and revision from a projection's
+// table (query selects state, revision); revision -1 and the zero state if
+// the filing has no row.
+func storedState(ctx context.Context, tx readstore.Tx, query, id string) (domain.Filing, int64, error) {
+	var f domain.Filing
+	var stored string
+	var revision int64
+	err := tx.QueryRow(ctx, query, id).Scan(&stored, &revision)
+	switch {
+	case errors.Is(err, readstore.ErrNoRows):
+		return f, -1, nil
+	case err != nil:
+		return f, 0, err
+	}
+	if err := json.Unmarshal([]byte(stored), &f); err != nil {
+		return f, 0, fmt.Errorf("filing %s state: %w", id, err)
+	}
+	return f, revision, nil
 }
 
 // Tables maps a projection's logical table names to the physical tables of

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/readstore"
@@ -40,12 +39,7 @@ func (ReviewQueue) Schema() []string {
 
 // Apply keeps the queue: in on submission, out on a decision or withdrawal.
 func (p ReviewQueue) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
-	for _, e := range batch {
-		if err := p.apply(ctx, tx, t, e); err != nil {
-			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
-		}
-	}
-	return nil
+	return applyEach(ctx, tx, t, batch, p.apply)
 }
 
 func (ReviewQueue) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {

@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/readstore"
@@ -48,12 +47,7 @@ func (Statistics) Schema() []string {
 
 // Apply moves the filing between counters and times its reviews.
 func (p Statistics) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
-	for _, e := range batch {
-		if err := p.apply(ctx, tx, t, e); err != nil {
-			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
-		}
-	}
-	return nil
+	return applyEach(ctx, tx, t, batch, p.apply)
 }
 
 func (Statistics) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
