@@ -34,8 +34,9 @@ func (e *exitError) Unwrap() error { return e.err }
 // beside a serving `beian serve`.
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "replay" && args[0] != "verify" && args[0] != "checkpoint" {
-		fmt.Fprintln(stderr, "usage: beian audit replay FILING_ID [--revision N | --at RFC3339] [--json] [--data DIR]\n"+
-			"       beian audit verify [FILING_ID | --all] [--data DIR]\n       beian audit checkpoint [--data DIR]")
+		fmt.Fprintln(stderr, "usage: beian audit replay FILING_ID [--revision N | --at RFC3339] [--json] [STORES]\n"+
+			"       beian audit verify [FILING_ID | --all] [STORES]\n       beian audit checkpoint [STORES]\n"+
+			"STORES: [--data DIR] [--event-store sqlite|esdb://…] [--read-store sqlite|postgres://…] [--read-store-schema S], as for serve")
 		return errUsage
 	}
 	sub, rest := args[0], args[1:]
