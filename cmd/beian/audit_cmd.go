@@ -212,6 +212,9 @@ func openProtector(ctx context.Context, cfg config) (*privacy.Protector, func(),
 	}
 	if err := s.openKeys(ctx, pg); err != nil {
 		closeAll()
+		if pg != nil {
+			return nil, nil, fmt.Errorf("--read-store: %w", err)
+		}
 		return nil, nil, fmt.Errorf("--data %s: %w", cfg.Data, err)
 	}
 	return s.privacy, closeAll, nil

@@ -76,6 +76,7 @@ type service struct {
 	keys       *privacy.KeyStore
 	keyStore   readstore.Store // keys.db on the embedded stores; nil when the keys share the PostgreSQL read store
 	read       readstore.Store
+	index      *filingindex.Index // account → open filing, for VerifyType
 	rules      *domain.Rules
 	sim        *sim.Providers
 	app        *commands.Application
@@ -234,8 +235,9 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	s.sim = sim.New(seed, cfg.Clock)
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.index = filingindex.Start(bg, s.log, logger)
 	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock).WithSealer(privacy.Sealer{P: s.privacy}), commands.Ports{
-		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: filingindex.Start(bg, s.events, logger),
+		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: s.index,
 		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs, Subjects: s.privacy,
 	}, logger, s.metrics)
 	if err != nil {
@@ -343,6 +345,9 @@ func (s *service) jwtSecret() ([]byte, error) {
 func (s *service) ready(ctx context.Context) error {
 	if err := s.log.Healthy(); err != nil {
 		return fmt.Errorf("event store: %w", err)
+	}
+	if err := s.index.Ready(); err != nil {
+		return err
 	}
 	return s.projectionsReady()
 }
