@@ -315,20 +315,20 @@ func (s *Store) transact(ctx context.Context, pool *pgxpool.Pool, begin string, 
 // is not recovered: the deferred rollback runs while it unwinds, and it
 // goes on with its own stack.
 func (s *Store) run(ctx context.Context, conn *pgx.Conn, fn func(context.Context, readstore.Tx) error) error {
-	t := &tx{ctx: ctx, conn: conn}
+	t := &tx{g: readstore.NewGuard(ctx, ctxErr), conn: conn}
 	finished := false
 	defer func() {
 		if !finished {
-			t.end()
+			t.g.End()
 			s.rollback(ctx, conn)
 		}
 	}()
 	if err := fn(ctx, t); err != nil {
 		return err
 	}
-	t.end()
-	if t.failed != nil {
-		return readstore.Wrap("commit", "", fmt.Errorf("%w: %w", readstore.ErrAborted, t.failed))
+	t.g.End()
+	if err := t.g.Aborted(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return readstore.Wrap("commit", "", err)

@@ -14,66 +14,24 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// tx keeps the port's transaction rules on top of a pgx connection. The
-// server enforces them too, but tracking them here makes the errors the
-// port's (ErrRowsOpen instead of "conn busy", ErrAborted instead of "current
+// tx runs a transaction's statements on a pgx connection. The server
+// enforces the port's rules too, but the Guard makes the errors the port's
+// (ErrRowsOpen instead of "conn busy", ErrAborted instead of "current
 // transaction is aborted") and lets Update refuse to commit an aborted
-// transaction even if fn ignored the failure. It is used by one goroutine
-// at a time (the port says a Tx is not safe for concurrent use), so its
-// fields need no lock.
+// transaction even if fn ignored the failure.
 type tx struct {
-	ctx    context.Context // the Update's or View's
-	conn   *pgx.Conn
-	open   *rows // the Rows being read, nil if none
-	failed error // the first failed statement; the transaction is aborted
-	done   bool  // fn has returned
-}
-
-// begin checks that a statement may run now and converts its arguments.
-func (t *tx) begin(op, query string, args []any) ([]any, error) {
-	switch {
-	case t.done:
-		return nil, readstore.Wrap(op, query, readstore.ErrTxDone)
-	case t.failed != nil:
-		return nil, readstore.Wrap(op, query, fmt.Errorf("%w: %w", readstore.ErrAborted, t.failed))
-	case t.open != nil:
-		return nil, t.fail(op, query, readstore.ErrRowsOpen)
-	}
-	bound, err := bind(args)
-	if err != nil {
-		// Refused before it reached the server, but failed all the same:
-		// the port aborts the transaction as SQLite's adapter does.
-		return nil, t.fail(op, query, err)
-	}
-	return bound, nil
-}
-
-// fail aborts the transaction with a failed statement's error.
-func (t *tx) fail(op, query string, err error) error {
-	err = readstore.Wrap(op, query, ctxErr(t.ctx, err))
-	if t.failed == nil {
-		t.failed = err
-	}
-	return err
-}
-
-// end marks the transaction over when fn returns: a Rows left open is
-// closed, and whatever fn leaked fails with ErrTxDone from now on.
-func (t *tx) end() {
-	t.done = true
-	if t.open != nil {
-		t.open.release(readstore.ErrTxDone)
-	}
+	g    *readstore.Guard
+	conn *pgx.Conn
 }
 
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	bound, err := t.begin("exec", query, args)
+	bound, err := t.g.Begin("exec", query, args, bind)
 	if err != nil {
 		return 0, err
 	}
 	tag, err := t.conn.Exec(ctx, rebind(query), bound...)
 	if err != nil {
-		return 0, t.fail("exec", query, err)
+		return 0, t.g.Fail("exec", query, err)
 	}
 	// A SELECT's tag counts rows too; the port counts only changes.
 	if tag.Insert() || tag.Update() || tag.Delete() {
@@ -83,60 +41,26 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 }
 
 func (t *tx) Query(ctx context.Context, query string, args ...any) (readstore.Rows, error) {
-	bound, err := t.begin("query", query, args)
+	bound, err := t.g.Begin("query", query, args, bind)
 	if err != nil {
 		return nil, err
 	}
 	r, err := t.conn.Query(ctx, rebind(query), bound...)
 	if err != nil {
-		return nil, t.fail("query", query, err)
+		return nil, t.g.Fail("query", query, err)
 	}
-	t.open = &rows{tx: t, query: query, r: r}
-	return t.open, nil
+	return t.g.Rows(query, pgRows{r}), nil
 }
 
 func (t *tx) QueryRow(ctx context.Context, query string, args ...any) readstore.Row {
-	rs, err := t.Query(ctx, query, args...)
-	if err != nil {
-		return row{err: err}
-	}
-	return row{rows: rs.(*rows)}
+	return readstore.FirstRow(t.Query(ctx, query, args...))
 }
 
-// rows wraps pgx's Rows so that the transaction knows when a query is being
-// read, and so that Rows used after the transaction say so.
-type rows struct {
-	tx     *tx
-	query  string
-	r      pgx.Rows
-	closed bool
-	err    error // why iteration stopped early, or ErrTxDone
-}
+// pgRows are pgx's rows as the Guard reads them.
+type pgRows struct{ pgx.Rows }
 
-func (rs *rows) Next() bool {
-	if rs.closed {
-		return false
-	}
-	if rs.r.Next() {
-		return true
-	}
-	// The end, or an error the server sent while the rows came (a division
-	// by zero, a cancelled context): the query is over either way.
-	if err := rs.r.Err(); err != nil {
-		rs.release(rs.tx.fail("query", rs.query, err))
-		return false
-	}
-	rs.release(nil)
-	return false
-}
-
-func (rs *rows) Scan(dest ...any) error {
-	if rs.closed {
-		if rs.err != nil {
-			return readstore.Wrap("scan", rs.query, rs.err)
-		}
-		return readstore.Wrap("scan", rs.query, errors.New("rows are closed"))
-	}
+// Scan reads a *string column of any type as database/sql would (anyText).
+func (r pgRows) Scan(dest ...any) error {
 	copied := false
 	for i, d := range dest {
 		if p, ok := d.(*string); ok {
@@ -146,78 +70,16 @@ func (rs *rows) Scan(dest ...any) error {
 			dest[i] = anyText{p}
 		}
 	}
-	if err := rs.r.Scan(dest...); err != nil {
-		// A conversion failure is the caller's, found after the database
-		// answered: it does not abort the transaction. pgx has closed the
-		// rows (reading the rest of the result), so iteration ends here.
-		err = readstore.Wrap("scan", rs.query, err)
-		rs.release(err)
-		return err
-	}
-	return nil
+	return r.Rows.Scan(dest...)
 }
 
-func (rs *rows) Err() error { return rs.err }
-
-func (rs *rows) Columns() ([]string, error) {
-	if rs.closed {
-		return nil, readstore.Wrap("columns", rs.query, errors.New("rows are closed"))
-	}
-	fields := rs.r.FieldDescriptions()
+func (r pgRows) Columns() ([]string, error) {
+	fields := r.FieldDescriptions()
 	cols := make([]string, len(fields))
 	for i, f := range fields {
 		cols[i] = f.Name
 	}
 	return cols, nil
-}
-
-func (rs *rows) Close() error {
-	if rs.closed {
-		return nil
-	}
-	rs.release(nil)
-	return nil
-}
-
-// release closes the query and frees the transaction for the next
-// statement; err is what Err reports from now on.
-func (rs *rows) release(err error) {
-	rs.closed = true
-	rs.err = err
-	if errors.Is(err, readstore.ErrTxDone) {
-		rs.err = readstore.Wrap("query", rs.query, err)
-	}
-	// Close reads what is left of the result, so the connection is free
-	// for the next statement. An error it finds is the query's: record it
-	// unless a reason to stop is known already.
-	rs.r.Close()
-	if cerr := rs.r.Err(); cerr != nil && rs.err == nil && !rs.tx.done {
-		rs.err = rs.tx.fail("query", rs.query, cerr)
-	}
-	if rs.tx.open == rs {
-		rs.tx.open = nil
-	}
-}
-
-// row is the result of QueryRow: the Rows of the query, or the error that
-// stopped it.
-type row struct {
-	rows *rows
-	err  error
-}
-
-func (r row) Scan(dest ...any) error {
-	if r.err != nil {
-		return r.err
-	}
-	defer r.rows.Close()
-	if !r.rows.Next() {
-		if err := r.rows.Err(); err != nil {
-			return err
-		}
-		return readstore.Wrap("scan", r.rows.query, readstore.ErrNoRows)
-	}
-	return r.rows.Scan(dest...)
 }
 
 // anyText scans a column of any type into a string, as database/sql does:

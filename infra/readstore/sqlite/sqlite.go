@@ -248,20 +248,20 @@ const pinSnapshot = `SELECT 1 FROM sqlite_master LIMIT 1`
 // is not recovered: the deferred rollback runs while it unwinds, and it
 // goes on with its own stack.
 func (s *Store) run(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache, fn func(context.Context, readstore.Tx) error) error {
-	t := &tx{ctx: ctx, sqlTx: sqlTx, stmts: stmts}
+	t := &tx{g: readstore.NewGuard(ctx, ctxErr), sqlTx: sqlTx, stmts: stmts}
 	finished := false
 	defer func() {
 		if !finished {
-			t.end()
+			t.g.End()
 			s.rollback(sqlTx)
 		}
 	}()
 	if err := fn(ctx, t); err != nil {
 		return err
 	}
-	t.end()
-	if t.failed != nil {
-		return readstore.Wrap("commit", "", fmt.Errorf("%w: %w", readstore.ErrAborted, t.failed))
+	t.g.End()
+	if err := t.g.Aborted(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return readstore.Wrap("commit", "", err)
