@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
@@ -81,13 +80,9 @@ func (a *AccessRecorder) Record(ctx context.Context, m Meta, c RevealPersonalDat
 		return Result{}, &ForbiddenError{Command: name, Role: m.Actor.Role}
 	}
 	reason := strings.TrimSpace(c.Reason)
-	switch {
-	case reason == "":
-		return Result{}, &domain.ValidationError{Fields: []domain.FieldError{{Path: "reveal.reason", Code: domain.CodeRequired,
-			Message: domain.Message{Zh: "查看完整个人信息须填写原因", En: "a reason is required to see personal data unmasked"}}}}
-	case utf8.RuneCountInString(reason) > maxReason:
-		return Result{}, &domain.ValidationError{Fields: []domain.FieldError{{Path: "reveal.reason", Code: domain.CodeTooLong,
-			Message: domain.Message{Zh: fmt.Sprintf("原因不能超过 %d 个字", maxReason), En: fmt.Sprintf("the reason may have at most %d characters", maxReason)}}}}
+	if problem, bad := reasonProblem("reveal.reason", reason,
+		domain.Message{Zh: "查看完整个人信息须填写原因", En: "a reason is required to see personal data unmasked"}, "原因"); bad {
+		return Result{}, &domain.ValidationError{Fields: []domain.FieldError{problem}}
 	}
 	var subjects []string
 	for _, cert := range c.Certificates {

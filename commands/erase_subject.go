@@ -155,18 +155,28 @@ func (h eraseSubjectHandler) validate(ctx context.Context, c EraseSubject) (stri
 				Message: domain.Message{Zh: "没有该数据主体的个人信息", En: "no personal data is kept for this data subject"}})
 		}
 	}
-	switch reason := strings.TrimSpace(c.Reason); {
-	case reason == "":
-		problems = append(problems, domain.FieldError{Path: "reason", Code: domain.CodeRequired,
-			Message: domain.Message{Zh: "请填写删除原因", En: "the reason for the erasure is required"}})
-	case utf8.RuneCountInString(reason) > maxReason:
-		problems = append(problems, domain.FieldError{Path: "reason", Code: domain.CodeTooLong,
-			Message: domain.Message{Zh: fmt.Sprintf("删除原因不能超过 %d 个字", maxReason), En: fmt.Sprintf("the reason may have at most %d characters", maxReason)}})
+	if problem, bad := reasonProblem("reason", strings.TrimSpace(c.Reason),
+		domain.Message{Zh: "请填写删除原因", En: "the reason for the erasure is required"}, "删除原因"); bad {
+		problems = append(problems, problem)
 	}
 	if len(problems) > 0 {
 		return "", &domain.ValidationError{Fields: problems}
 	}
 	return subject, nil
+}
+
+// reasonProblem checks the reason an audited act gives (an erasure, a
+// reveal of personal data): required, at most maxReason characters. zhName
+// names it in the Chinese message.
+func reasonProblem(path, reason string, required domain.Message, zhName string) (domain.FieldError, bool) {
+	switch {
+	case reason == "":
+		return domain.FieldError{Path: path, Code: domain.CodeRequired, Message: required}, true
+	case utf8.RuneCountInString(reason) > maxReason:
+		return domain.FieldError{Path: path, Code: domain.CodeTooLong, Message: domain.Message{
+			Zh: fmt.Sprintf("%s不能超过 %d 个字", zhName, maxReason), En: fmt.Sprintf("the reason may have at most %d characters", maxReason)}}, true
+	}
+	return domain.FieldError{}, false
 }
 
 // erasureOf finds an earlier erasure of the subject.
@@ -180,8 +190,8 @@ func erasureOf(recorded []eventstore.RecordedEvent, subject string) (Result, boo
 	return Result{}, false
 }
 
-// appendChained appends events to a stream that is not a filing's at
-// revision next, chaining them to the hash of the event before. It fails
+// appendChained appends events to a stream at revision next, chaining them
+// to the hash of the event before. It fails
 // with eventstore.ErrConflict when another writer came first.
 func appendChained(ctx context.Context, store eventstore.Store, stream string, next uint64, lastHash string, events []eventstore.EventData) (eventstore.AppendResult, error) {
 	expected := eventstore.NoStream()

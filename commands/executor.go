@@ -141,15 +141,11 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 				return Result{}, fmt.Errorf("%s: seal personal data: %w", name, err)
 			}
 		}
-		expected, lastHash := eventstore.NoStream(), ""
+		lastHash := ""
 		if len(recorded) > 0 {
-			last := recorded[len(recorded)-1]
-			expected, lastHash = eventstore.Exact(last.Revision), last.Metadata.Hash
+			lastHash = recorded[len(recorded)-1].Metadata.Hash
 		}
-		if err := eventstore.Chain(Stream(filingID), uint64(len(recorded)), lastHash, data); err != nil {
-			return Result{}, err
-		}
-		res, err := x.store.Append(ctx, Stream(filingID), expected, data)
+		res, err := appendChained(ctx, x.store, Stream(filingID), uint64(len(recorded)), lastHash, data)
 		switch {
 		case errors.Is(err, eventstore.ErrConflict):
 			// Someone else wrote first, or a copy of this very command did:
