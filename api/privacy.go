@@ -10,6 +10,7 @@ import (
 	"github.com/beian/beian/commands"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/projections"
 	"github.com/graph-gophers/graphql-go"
 )
 
@@ -164,8 +165,7 @@ func (r *resolver) streamPage(ctx context.Context, stream string, first *int32, 
 	if a := deref(after); a != "" {
 		rev, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
-			return nil, pageInfo{}, errValidation(domain.FieldError{Path: "after", Code: "cursor.invalid",
-				Message: domain.Message{Zh: "游标无效", En: "not a cursor this server returned"}})
+			return nil, pageInfo{}, r.fail(ctx, projections.ErrBadCursor)
 		}
 		from = rev + 1
 	}

@@ -120,9 +120,10 @@ func (a *AccessRecorder) Record(ctx context.Context, m Meta, c RevealPersonalDat
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", name, err)
 		}
-		recorded := eventstore.RecordedEvent{EventData: events[0], Stream: AccessStream, Revision: res.Revision, Position: res.Position}
 		a.next, a.lastHash = res.Revision+1, events[0].Metadata.Hash
-		return Result{FilingID: c.FilingID, Revision: res.Revision, Position: res.Position, Events: []eventstore.RecordedEvent{recorded}}, nil
+		out := appended(AccessStream, res, events)
+		out.FilingID = c.FilingID
+		return out, nil
 	}
 	return Result{}, fmt.Errorf("%s: %w", name, ErrConflict)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
-	"github.com/google/uuid"
 )
 
 // Erasures are recorded in a stream of their own, hash-chained like every
@@ -108,23 +107,18 @@ func (h eraseSubjectHandler) Handle(ctx context.Context, m Meta, c EraseSubject)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", name, err)
 		}
-		events := []eventstore.EventData{{ID: uuid.NewSHA1(commandID, []byte("0")).String(), Type: SubjectErasedType, Data: data,
+		events := []eventstore.EventData{{ID: eventID(commandID, 0), Type: SubjectErasedType, Data: data,
 			Metadata: eventstore.Metadata{SchemaVersion: 1, ActorAccount: m.Actor.Account, ActorRole: m.Actor.Role,
 				CommandID: commandID.String(), CommandHash: inputHash, CorrelationID: m.CorrelationID, CausationID: m.CausationID, OccurredAt: now}}}
-		lastHash := ""
-		if len(recorded) > 0 {
-			lastHash = recorded[len(recorded)-1].Metadata.Hash
-		}
-		res, err := appendChained(ctx, h.exec.store, ErasureStream, uint64(len(recorded)), lastHash, events)
+		next, lastHash := chainHead(recorded)
+		res, err := appendChained(ctx, h.exec.store, ErasureStream, next, lastHash, events)
 		if errors.Is(err, eventstore.ErrConflict) {
 			continue // another erasure came first; read again
 		}
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", name, err)
 		}
-		out := Result{Revision: res.Revision, Position: res.Position, Events: []eventstore.RecordedEvent{{EventData: events[0],
-			Stream: ErasureStream, Revision: res.Revision, Position: res.Position}}}
-		return out, h.erase(ctx, subject)
+		return appended(ErasureStream, res, events), h.erase(ctx, subject)
 	}
 	return Result{}, fmt.Errorf("%s: %w", name, ErrConflict)
 }

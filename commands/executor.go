@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/beian/beian/domain"
@@ -141,11 +142,8 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 				return Result{}, fmt.Errorf("%s: seal personal data: %w", name, err)
 			}
 		}
-		lastHash := ""
-		if len(recorded) > 0 {
-			lastHash = recorded[len(recorded)-1].Metadata.Hash
-		}
-		res, err := appendChained(ctx, x.store, Stream(filingID), uint64(len(recorded)), lastHash, data)
+		next, lastHash := chainHead(recorded)
+		res, err := appendChained(ctx, x.store, Stream(filingID), next, lastHash, data)
 		switch {
 		case errors.Is(err, eventstore.ErrConflict):
 			// Someone else wrote first, or a copy of this very command did:
@@ -156,7 +154,9 @@ func (x *Executor) run(ctx context.Context, filingID string, m Meta, name string
 		case err != nil:
 			return Result{}, err
 		}
-		return x.result(filingID, res, data), nil
+		out := appended(Stream(filingID), res, data)
+		out.FilingID = filingID
+		return out, nil
 	}
 	return Result{}, fmt.Errorf("%s %s after %d attempts: %w", name, filingID, maxAttempts, ErrConflict)
 }
@@ -188,7 +188,7 @@ func (x *Executor) eventData(events []domain.Event, commandID uuid.UUID, inputHa
 			return nil, err
 		}
 		out[i] = eventstore.EventData{
-			ID:   uuid.NewSHA1(commandID, []byte(fmt.Sprint(i))).String(),
+			ID:   eventID(commandID, i),
 			Type: typ, Data: data,
 			Metadata: eventstore.Metadata{
 				SchemaVersion: 1, ActorAccount: m.Actor.Account, ActorRole: m.Actor.Role,
@@ -200,16 +200,31 @@ func (x *Executor) eventData(events []domain.Event, commandID uuid.UUID, inputHa
 	return out, nil
 }
 
-// result describes a fresh append; positions of all but the last event
-// follow from the adapter's numbering and are left to readers.
-func (x *Executor) result(filingID string, res eventstore.AppendResult, data []eventstore.EventData) Result {
+// appended describes a fresh append to stream; positions of all but the
+// last event follow from the adapter's numbering and are left to readers.
+func appended(stream string, res eventstore.AppendResult, data []eventstore.EventData) Result {
 	recorded := make([]eventstore.RecordedEvent, len(data))
 	first := res.Revision + 1 - uint64(len(data))
 	for i, d := range data {
-		recorded[i] = eventstore.RecordedEvent{EventData: d, Stream: Stream(filingID), Revision: first + uint64(i)}
+		recorded[i] = eventstore.RecordedEvent{EventData: d, Stream: stream, Revision: first + uint64(i)}
 	}
 	recorded[len(recorded)-1].Position = res.Position
-	return Result{FilingID: filingID, Revision: res.Revision, Position: res.Position, Events: recorded}
+	return Result{Revision: res.Revision, Position: res.Position, Events: recorded}
+}
+
+// eventID derives the id of a command's i-th event, so a retried command
+// appends the same ids.
+func eventID(commandID uuid.UUID, i int) string {
+	return uuid.NewSHA1(commandID, []byte(strconv.Itoa(i))).String()
+}
+
+// chainHead is where a stream read whole goes on: its next revision and the
+// hash to chain to.
+func chainHead(recorded []eventstore.RecordedEvent) (next uint64, lastHash string) {
+	if len(recorded) == 0 {
+		return 0, ""
+	}
+	return uint64(len(recorded)), recorded[len(recorded)-1].Metadata.Hash
 }
 
 func hashInput(input any) (string, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/beian/beian/infra/privacy"
+	"github.com/beian/beian/infra/readstore"
 	"github.com/beian/beian/infra/readstore/postgres"
 	"github.com/beian/beian/projections"
 )
@@ -192,32 +193,31 @@ func replay(ctx context.Context, store eventstore.Store, filing string, revision
 // openProtector opens the personal-data keys where the service keeps them:
 // keys.db in the data directory, or the PostgreSQL read store.
 func openProtector(ctx context.Context, cfg config) (*privacy.Protector, func(), error) {
-	s := &service{cfg: cfg}
+	var read readstore.Store
 	var pg *postgres.Store
 	if cfg.ReadStore != "" && cfg.ReadStore != "sqlite" {
-		read, err := openRead(ctx, cfg)
-		if err != nil {
+		var err error
+		if read, err = openRead(ctx, cfg); err != nil {
 			return nil, nil, err
 		}
-		s.read = read
 		pg, _ = read.(*postgres.Store)
 	}
+	keyStore, _, protector, err := openKeys(ctx, cfg, pg)
 	closeAll := func() {
-		if s.keyStore != nil {
-			s.keyStore.Close()
-		}
-		if s.read != nil {
-			s.read.Close()
+		for _, s := range []readstore.Store{keyStore, read} {
+			if s != nil {
+				s.Close()
+			}
 		}
 	}
-	if err := s.openKeys(ctx, pg); err != nil {
+	if err != nil {
 		closeAll()
 		if pg != nil {
 			return nil, nil, fmt.Errorf("--read-store: %w", err)
 		}
 		return nil, nil, fmt.Errorf("--data %s: %w", cfg.Data, err)
 	}
-	return s.privacy, closeAll, nil
+	return protector, closeAll, nil
 }
 
 // auditCheckpoint records a checkpoint: it appends to the log, so with the

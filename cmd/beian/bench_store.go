@@ -136,18 +136,11 @@ func benchSeeded(ctx context.Context, o benchOptions, logger, serverLog *slog.Lo
 	}
 	defer cleanup()
 	rep := &bench.Report{}
-	seed, ids, err := seedStore(ctx, dir, o, logger, serverLog, func(s *service) error {
-		if o.rebuild {
-			var err error
-			rep.Rebuild, err = rebuildAll(ctx, s)
-			return err
-		}
-		return nil
-	})
+	seed, rebuild, ids, err := seedStore(ctx, dir, o, logger, serverLog)
 	if err != nil {
 		return nil, err
 	}
-	rep.Seed = seed
+	rep.Seed, rep.Rebuild = seed, rebuild
 	seed.DataBytes = dirSize(dir)
 	exe := o.exe
 	if exe == "" {
@@ -181,11 +174,12 @@ func benchSeeded(ctx context.Context, o benchOptions, logger, serverLog *slog.Lo
 
 // seedStore runs VerifyType, the first command of a filing, for n accounts
 // through the command handlers (as the API would, without HTTP), and waits
-// for the projections. It returns up to 10,000 of the filing ids, spread.
-func seedStore(ctx context.Context, dir string, o benchOptions, logger, serverLog *slog.Logger, after func(*service) error) (*bench.Seed, []string, error) {
+// for the projections, then rebuilds them with --rebuild. It returns up to
+// 10,000 of the filing ids, spread.
+func seedStore(ctx context.Context, dir string, o benchOptions, logger, serverLog *slog.Logger) (*bench.Seed, *bench.Rebuild, []string, error) {
 	s, err := open(ctx, config{Data: dir, Dev: true, Logger: serverLog, Clock: commands.SystemClock{}})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer s.close()
 	every := max(o.seed/10_000, 1)
@@ -230,19 +224,22 @@ func seedStore(ctx context.Context, dir string, o benchOptions, logger, serverLo
 	}
 	wg.Wait()
 	if first != nil {
-		return nil, nil, first
+		return nil, nil, nil, first
 	}
 	seeded := time.Since(start)
 	catchUp := time.Now()
 	if err := waitHead(ctx, s); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	seed := &bench.Seed{Filings: int64(o.seed), Events: events.Load(), Seconds: seeded.Seconds(),
 		FilingsPerSec: float64(o.seed) / seeded.Seconds(), CatchUpSec: time.Since(catchUp).Seconds()}
-	if err := after(s); err != nil {
-		return nil, nil, err
+	var rebuild *bench.Rebuild
+	if o.rebuild {
+		if rebuild, err = rebuildAll(ctx, s); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	return seed, ids, nil
+	return seed, rebuild, ids, nil
 }
 
 // waitHead waits until every projection has applied the log's head.

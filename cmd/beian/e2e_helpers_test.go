@@ -64,7 +64,7 @@ type server struct {
 	cmd  *exec.Cmd
 	url  string
 	data string
-	logs *bytes.Buffer
+	logs *syncBuffer
 }
 
 // startServer runs the binary as a user would, on a free port.
@@ -82,8 +82,8 @@ func startServerWith(t *testing.T, data string, env []string, flags ...string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	cmd.Stderr = &lockedWriter{w: logs}
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,16 +119,25 @@ func (s *server) stop(sig os.Signal) {
 	}
 }
 
-type lockedWriter struct {
+// syncBuffer is a buffer a server's logs are written to while the test reads.
+type syncBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }
+
+func (s *syncBuffer) Bytes() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.b.Bytes())
+}
+
+func (s *syncBuffer) String() string { return string(s.Bytes()) }
 
 // mintToken runs `beian token`.
 func mintToken(t *testing.T, data, role, account string) string {

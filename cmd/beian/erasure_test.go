@@ -83,24 +83,6 @@ func fillWangWu(t *testing.T, p *inProcess, a actors) (string, string) {
 	return id, res["position"].(string)
 }
 
-// syncBuffer is a buffer the service's loggers write to while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
 // published collects every message of the published stream, in a consumer
 // group of its own.
 type published struct {

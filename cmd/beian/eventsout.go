@@ -12,6 +12,7 @@ import (
 	"github.com/beian/beian/api"
 	"github.com/beian/beian/infra/bus"
 	"github.com/beian/beian/infra/notify"
+	"github.com/beian/beian/infra/readstore"
 )
 
 // eventsOut starts the published stream for as long as ctx lasts: the
@@ -40,7 +41,7 @@ func (s *service) eventsOut(ctx context.Context, running *sync.WaitGroup) (*bus.
 	default:
 		channel := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 1024, BlockPublishUntilSubscriberAck: true}, logger)
 		publisher = channel
-		consumer, err := s.notifyConsumer(ctx, &readySubscriber{Subscriber: channel, ready: ready})
+		consumer, err := notifyConsumer(ctx, s.read, s.cfg, &readySubscriber{Subscriber: channel, ready: ready})
 		if err != nil {
 			return nil, err
 		}
@@ -75,24 +76,24 @@ func (s *service) eventsOut(ctx context.Context, running *sync.WaitGroup) (*bus.
 
 // notifyConsumer builds the reference consumer: dedup and dead letters in
 // the read store, notices to the log or a signed webhook.
-func (s *service) notifyConsumer(ctx context.Context, sub message.Subscriber) (*notify.Consumer, error) {
-	store, err := notify.Open(ctx, s.read)
+func notifyConsumer(ctx context.Context, read readstore.Store, cfg config, sub message.Subscriber) (*notify.Consumer, error) {
+	store, err := notify.Open(ctx, read)
 	if err != nil {
 		return nil, err
 	}
-	var notifier notify.Notifier = notify.LogNotifier{Logger: s.cfg.Logger.With("component", "notify")}
-	if s.cfg.NotifyWebhook != "" {
-		secret, err := webhookSecret(s.cfg.NotifySecretFile)
+	var notifier notify.Notifier = notify.LogNotifier{Logger: cfg.Logger.With("component", "notify")}
+	if cfg.NotifyWebhook != "" {
+		secret, err := webhookSecret(cfg.NotifySecretFile)
 		if err != nil {
 			return nil, err
 		}
-		notifier, err = notify.NewWebhookNotifier(notify.WebhookConfig{URL: s.cfg.NotifyWebhook, Secret: secret, DeadLetters: store,
-			Logger: s.cfg.Logger})
+		notifier, err = notify.NewWebhookNotifier(notify.WebhookConfig{URL: cfg.NotifyWebhook, Secret: secret, DeadLetters: store,
+			Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("--notify-webhook: %w", err)
 		}
 	}
-	return notify.NewConsumer(notify.ConsumerConfig{Subscriber: sub, Notifier: notifier, Store: store, Logger: s.cfg.Logger, Now: s.cfg.Clock.Now})
+	return notify.NewConsumer(notify.ConsumerConfig{Subscriber: sub, Notifier: notifier, Store: store, Logger: cfg.Logger, Now: cfg.Clock.Now})
 }
 
 // webhookSecret reads the webhook's HMAC key (hex) from a file.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beian/beian/infra/eventstore/eventstoretest"
 	"golang.org/x/sys/unix"
 )
 
@@ -143,18 +144,9 @@ func TestWriteErrorStopsTheService(t *testing.T) {
 // refused as INTERNAL and the server stays up; once the filesystem grows the
 // refused edit, sent again with its key, lands once, the read models catch
 // up, and after a restart everything acknowledged is there. Mounting needs
-// root (CAP_SYS_ADMIN); without it the test is skipped, and the event
-// store's own tests still fill a file (TestWriteErrorStopsAcknowledging).
+// root (see eventstoretest.SmallFS).
 func TestFullDiskRefusesAndRecovers(t *testing.T) {
-	data := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", data).CombinedOutput(); err != nil {
-		t.Skipf("no small filesystem to fill (mount -t tmpfs needs root): %v %s", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "--lazy", data).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", data, err, out)
-		}
-	})
+	data, grow := eventstoretest.SmallFS(t, "3m")
 	s := startServer(t, data)
 	app := &client{t: t, url: s.url, token: mintToken(t, data, "applicant", "acct-disk-full")}
 	id := startFiling(t, app)
@@ -165,9 +157,7 @@ func TestFullDiskRefusesAndRecovers(t *testing.T) {
 	if status, _ := (&client{t: t, url: s.url}).get("/healthz"); status != 200 {
 		t.Fatalf("/healthz on a full disk: %d", status)
 	}
-	if out, err := exec.Command("mount", "-o", "remount,size=64m", data).CombinedOutput(); err != nil {
-		t.Fatalf("remount bigger: %v %s", err, out)
-	}
+	grow("64m")
 	again := app.must(editEntity, map[string]any{"id": id, "k": fmt.Sprint("edit-", refused), "r": strings.Repeat("备注", 200) + fmt.Sprint(refused)})
 	if got := int(dig(again, "submitEntity", "revision").(float64)); got != acked+1 {
 		t.Fatalf("the refused edit sent again with room landed at revision %d, want %d", got, acked+1)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -12,25 +11,11 @@ import (
 // post sends a raw body to /graphql and returns the status and first error.
 func post(t *testing.T, url, token string, body []byte) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	r := send(t, url, "/graphql", token, "application/json", body)
+	if len(r.errors) == 0 {
+		return r.status, "", ""
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Errors []gqlError `json:"errors"`
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	if len(out.Errors) == 0 {
-		return resp.StatusCode, "", ""
-	}
-	code, _ := out.Errors[0].Extensions["code"].(string)
-	return resp.StatusCode, code, out.Errors[0].Message
+	return r.status, r.code(), r.errors[0].Message
 }
 
 func body(query string) []byte {

@@ -18,7 +18,6 @@ import (
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/beian/beian/infra/privacy"
 	"github.com/beian/beian/infra/readstore"
-	readsqlite "github.com/beian/beian/infra/readstore/sqlite"
 )
 
 // migrateCmd copies the event log of one store into another, in $all
@@ -135,9 +134,9 @@ func migrateKeys(ctx context.Context, cfg config, target readstore.Store, stdout
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--data %s: no key store: %w", cfg.Data, err)
 	}
-	keys, err := readsqlite.Open(readsqlite.Config{Path: path, ReadConns: 2, Durable: true, Logger: cfg.Logger})
+	keys, err := openKeyStore(cfg)
 	if err != nil {
-		return fmt.Errorf("key store: %w", err)
+		return err
 	}
 	defer keys.Close()
 	r, err := privacy.CopyKeys(ctx, keys, target)
@@ -154,13 +153,12 @@ func migrateKeys(ctx context.Context, cfg config, target readstore.Store, stdout
 // forwarder publishes what the embedded server had not, instead of the
 // whole log again. A checkpoint the target has past it stays.
 func carryForwarder(ctx context.Context, cfg config, source, target eventstore.Store, targetRead readstore.Store, stdout io.Writer) error {
-	path := filepath.Join(cfg.Data, "read.db")
-	if _, err := os.Stat(path); err != nil {
+	if _, err := os.Stat(filepath.Join(cfg.Data, "read.db")); err != nil {
 		return nil // never served: nothing was published
 	}
-	read, err := readsqlite.Open(readsqlite.Config{Path: path, Logger: cfg.Logger})
+	read, err := openRead(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("read store: %w", err)
+		return err
 	}
 	defer read.Close()
 	checkpoints, err := bus.Checkpoints(ctx, read)

@@ -53,8 +53,7 @@ func notifyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer sub.Close()
-	s := &service{cfg: config{Logger: logger, Clock: commands.SystemClock{}, NotifyWebhook: *webhook, NotifySecretFile: *secret}, read: read}
-	consumer, err := s.notifyConsumer(ctx, sub)
+	consumer, err := notifyConsumer(ctx, read, config{Logger: logger, Clock: commands.SystemClock{}, NotifyWebhook: *webhook, NotifySecretFile: *secret}, sub)
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,7 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 		return nil, err
 	}
 	pg, replicas := s.read.(*postgres.Store)
-	if err := s.openKeys(ctx, pg); err != nil {
+	if s.keyStore, s.keys, s.privacy, err = openKeys(ctx, cfg, pg); err != nil {
 		return nil, err
 	}
 	s.events = privacy.NewStore(s.log, s.privacy)
@@ -299,30 +299,43 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 // directory, or a table of the PostgreSQL read store that replicas share.
 // Replicas must share the master key too, so there it is never created:
 // it comes from BEIAN_MASTER_KEY (or an existing file).
-func (s *service) openKeys(ctx context.Context, pg *postgres.Store) error {
-	path := filepath.Join(s.cfg.Data, masterKeyFile)
+//
+// keyStore is keys.db, which the caller closes; nil with pg.
+func openKeys(ctx context.Context, cfg config, pg *postgres.Store) (keyStore readstore.Store, keys *privacy.KeyStore, p *privacy.Protector, err error) {
+	path := filepath.Join(cfg.Data, masterKeyFile)
 	env := os.Getenv("BEIAN_MASTER_KEY")
 	if pg != nil && env == "" {
 		if _, err := os.Stat(path); err != nil {
-			return fmt.Errorf("BEIAN_MASTER_KEY is required with --read-store postgres: every replica must open the same personal-data keys")
+			return nil, nil, nil, fmt.Errorf("BEIAN_MASTER_KEY is required with --read-store postgres: every replica must open the same personal-data keys")
 		}
 	}
 	master, err := privacy.LoadMasterKey(env, path)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	var store readstore.Store = pg
 	if pg == nil {
-		if s.keyStore, err = readsqlite.Open(readsqlite.Config{Path: filepath.Join(s.cfg.Data, "keys.db"), ReadConns: 2, Durable: true, Logger: s.cfg.Logger}); err != nil {
-			return fmt.Errorf("key store: %w", err)
+		if keyStore, err = openKeyStore(cfg); err != nil {
+			return nil, nil, nil, err
 		}
-		store = s.keyStore
+		store = keyStore
 	}
-	if s.keys, err = privacy.NewKeyStore(ctx, privacy.KeyStoreConfig{Store: store, MasterKey: master}); err != nil {
-		return err
+	if keys, err = privacy.NewKeyStore(ctx, privacy.KeyStoreConfig{Store: store, MasterKey: master}); err != nil {
+		if keyStore != nil {
+			keyStore.Close()
+		}
+		return nil, nil, nil, err
 	}
-	s.privacy = privacy.NewProtector(s.keys, master)
-	return nil
+	return keyStore, keys, privacy.NewProtector(keys, master), nil
+}
+
+// openKeyStore opens keys.db of the data directory.
+func openKeyStore(cfg config) (readstore.Store, error) {
+	store, err := readsqlite.Open(readsqlite.Config{Path: filepath.Join(cfg.Data, "keys.db"), ReadConns: 2, Durable: true, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("key store: %w", err)
+	}
+	return store, nil
 }
 
 // jwtSecret is the operator's secret file, or in dev mode the data

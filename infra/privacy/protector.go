@@ -3,6 +3,7 @@ package privacy
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -67,9 +68,6 @@ func (p *Protector) Known(ctx context.Context, subject string) (known, erased bo
 	return p.keys.Known(ctx, subject)
 }
 
-// Keys is the key store the protector uses.
-func (p *Protector) Keys() *KeyStore { return p.keys }
-
 func isSubjectID(s string) bool {
 	if len(s) != 32 {
 		return false
@@ -93,7 +91,7 @@ func (p *Protector) Seal(ctx context.Context, data []byte, sc SealContext) ([]by
 	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, err
 	}
-	s := sealer{p: p, ctx: ctx, sc: sc}
+	s := sealer{p: p, ctx: ctx, sc: sc, subjects: map[string]string{}, ciphers: map[string]cipher.AEAD{}}
 	v = s.walk(v, "", "")
 	if s.err != nil {
 		return nil, s.err
@@ -102,10 +100,12 @@ func (p *Protector) Seal(ctx context.Context, data []byte, sc SealContext) ([]by
 }
 
 type sealer struct {
-	p   *Protector
-	ctx context.Context
-	sc  SealContext
-	err error
+	p        *Protector
+	ctx      context.Context
+	sc       SealContext
+	err      error
+	subjects map[string]string // certificate number → subject id, this call's
+	ciphers  map[string]cipher.AEAD
 }
 
 // personFields are sealed under the subject of the person object they are in.
@@ -178,15 +178,14 @@ func (s *sealer) seal(v any, certificate string) any {
 	if !ok || str == "" || certificate == "" || strings.HasPrefix(str, sealedPrefix) || s.err != nil {
 		return v
 	}
-	subject := s.p.SubjectID(certificate)
-	key, err := s.p.keys.Key(s.ctx, subject, true)
+	subject, ok := s.subjects[certificate]
+	if !ok {
+		subject = s.p.SubjectID(certificate)
+		s.subjects[certificate] = subject
+	}
+	gcm, err := s.p.cipherFor(s.ctx, subject, true, s.ciphers)
 	if err != nil {
 		s.err = fmt.Errorf("seal for subject %s: %w", subject, err)
-		return v
-	}
-	gcm, err := aead(key)
-	if err != nil {
-		s.err = err
 		return v
 	}
 	nonce := make([]byte, gcm.NonceSize())
@@ -209,8 +208,9 @@ func (p *Protector) Open(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	var firstErr error
+	ciphers := map[string]cipher.AEAD{}
 	v = openAll(v, func(s string) string {
-		out, err := p.open(ctx, s)
+		out, err := p.open(ctx, s, ciphers)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -240,12 +240,12 @@ func openAll(v any, open func(string) string) any {
 	return v
 }
 
-func (p *Protector) open(ctx context.Context, sealed string) (string, error) {
+func (p *Protector) open(ctx context.Context, sealed string, ciphers map[string]cipher.AEAD) (string, error) {
 	subject, b64, ok := strings.Cut(strings.TrimPrefix(sealed, sealedPrefix), ":")
 	if !ok {
 		return "", errors.New("malformed sealed value")
 	}
-	key, err := p.keys.Key(ctx, subject, false)
+	gcm, err := p.cipherFor(ctx, subject, false, ciphers)
 	if errors.Is(err, ErrErased) {
 		return Erased, nil
 	}
@@ -256,10 +256,6 @@ func (p *Protector) open(ctx context.Context, sealed string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sealed value of %s: %w", subject, err)
 	}
-	gcm, err := aead(key)
-	if err != nil {
-		return "", err
-	}
 	if len(ct) < gcm.NonceSize() {
 		return "", errors.New("sealed value too short")
 	}
@@ -268,4 +264,23 @@ func (p *Protector) open(ctx context.Context, sealed string) (string, error) {
 		return "", fmt.Errorf("sealed value of %s does not open: %w", subject, err)
 	}
 	return string(plain), nil
+}
+
+// cipherFor returns the subject's AEAD, made once per Seal or Open call: a
+// payload holds several fields of one person, and each AES key schedule
+// costs more than the field it opens.
+func (p *Protector) cipherFor(ctx context.Context, subject string, create bool, made map[string]cipher.AEAD) (cipher.AEAD, error) {
+	if c, ok := made[subject]; ok {
+		return c, nil
+	}
+	key, err := p.keys.Key(ctx, subject, create)
+	if err != nil {
+		return nil, err
+	}
+	c, err := aead(key)
+	if err != nil {
+		return nil, err
+	}
+	made[subject] = c
+	return c, nil
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/beian/beian/infra/eventstore"
+	"github.com/beian/beian/infra/eventstore/eventstoretest"
 	"github.com/beian/beian/infra/eventstore/sqlite"
 )
 
@@ -69,19 +70,10 @@ func stored(t *testing.T, path string) map[string]bool {
 // TestDiskFullRefusesAndRecovers puts the store on a 1 MB tmpfs and appends
 // until the filesystem is full: the append is refused with an error, the
 // store stays healthy and takes appends again once the filesystem grows,
-// and every acknowledged append is stored. Mounting needs root
-// (CAP_SYS_ADMIN); without it the test is skipped and
-// TestWriteErrorStopsAcknowledging still runs.
+// and every acknowledged append is stored. Mounting needs root (see
+// eventstoretest.SmallFS); TestWriteErrorStopsAcknowledging needs none.
 func TestDiskFullRefusesAndRecovers(t *testing.T) {
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("no small filesystem to fill (mount -t tmpfs needs root): %v %s", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "--lazy", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v %s", dir, err, out)
-		}
-	})
+	dir, grow := eventstoretest.SmallFS(t, "1m")
 	path := filepath.Join(dir, "events.db")
 	s := open(t, path)
 	acked, err := fill(t, s, 0)
@@ -98,9 +90,7 @@ func TestDiskFullRefusesAndRecovers(t *testing.T) {
 	if _, err := s.Append(context.Background(), "stream-x", eventstore.Any(), []eventstore.EventData{oneEvent(999_999)}); err == nil {
 		t.Fatal("an append succeeded on the full disk")
 	}
-	if out, err := exec.Command("mount", "-o", "remount,size=16m", dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount bigger: %v %s", err, out)
-	}
+	grow("16m")
 	var more []string
 	for i := range 10 {
 		e := oneEvent(1_000_000 + i)

@@ -79,17 +79,3 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return h.max
 }
-
-// Merge adds the samples of o.
-func (h *Histogram) Merge(o *Histogram) {
-	o.mu.Lock()
-	counts, n, mx := o.counts, o.n, o.max
-	o.mu.Unlock()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for b, c := range counts {
-		h.counts[b] += c
-	}
-	h.n += n
-	h.max = max(h.max, mx)
-}
