@@ -61,20 +61,19 @@ func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run fili
 	if err != nil {
 		return err
 	}
-	var last *Event
-	for i, e := range run {
+	stored := applied
+	for _, e := range run {
 		if int64(e.Revision) <= applied || (applied < 0 && e.Revision > 0) {
 			continue // applied before, or no state to fold into
 		}
 		f = domain.Evolve(f, e.Domain)
 		applied = int64(e.Revision)
-		last = &run[i]
 		if f.Status.Terminal() {
 			break
 		}
 	}
-	if last == nil {
-		return nil
+	if applied == stored {
+		return nil // nothing new
 	}
 	if _, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_timers} WHERE filing_id = ?`), id); err != nil {
 		return err

@@ -45,10 +45,7 @@ func AdvanceCheckpoint(ctx context.Context, read readstore.Store, name string, p
 		if _, err := tx.Exec(ctx, checkpointSchema); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO forwarder_checkpoints (name, position) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE forwarder_checkpoints.position < excluded.position`,
-			name, int64(position))
-		return err
+		return advanceCheckpoint(ctx, tx, name, position)
 	})
 	if err != nil {
 		return fmt.Errorf("forwarder checkpoint %s: %w", name, err)

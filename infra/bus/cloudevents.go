@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
 )
 
@@ -99,7 +100,7 @@ func isPersonKey(key string) bool {
 }
 
 func maskField(key, s string) string {
-	if s == "[erased]" {
+	if s == domain.Erased {
 		return s // nothing left to mask
 	}
 	switch key {
@@ -138,7 +139,7 @@ func keep(s string, first, last int) string {
 // maskName keeps a name's first character: 张三 → 张*.
 func maskName(v any) any {
 	s, ok := v.(string)
-	if !ok || s == "" || s == "[erased]" { // an erased name has nothing left to mask
+	if !ok || s == "" || s == domain.Erased { // an erased name has nothing left to mask
 		return v
 	}
 	r, size := utf8.DecodeRuneInString(s)

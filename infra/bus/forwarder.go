@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -35,7 +36,8 @@ type ForwarderConfig struct {
 // only after the transport acknowledged).
 type Forwarder struct {
 	ForwarderConfig
-	accounts map[string]string // filing → applicant account, a bounded cache; Run's own
+	accounts    map[string]string // filing → applicant account, a bounded cache; Run's own
+	schemaReady atomic.Bool       // the checkpoint table exists
 }
 
 // NewForwarder checks the configuration and fills in defaults.
@@ -81,7 +83,12 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	return nil
 }
 
+// ensureSchema creates the checkpoint table once per forwarder, not on
+// every resubscription (a write transaction each time).
 func (f *Forwarder) ensureSchema(ctx context.Context) error {
+	if f.schemaReady.Load() {
+		return nil
+	}
 	err := f.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
 		_, err := tx.Exec(ctx, checkpointSchema)
 		return err
@@ -89,6 +96,7 @@ func (f *Forwarder) ensureSchema(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder checkpoint: %w", err)
 	}
+	f.schemaReady.Store(true)
 	return nil
 }
 
@@ -189,10 +197,16 @@ func (f *Forwarder) publish(ctx context.Context, page []eventstore.RecordedEvent
 
 func (f *Forwarder) saveCheckpoint(ctx context.Context, position uint64) error {
 	return f.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO forwarder_checkpoints (name, position) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, f.Name, int64(position))
-		return err
+		return advanceCheckpoint(ctx, tx, f.Name, position)
 	})
+}
+
+// advanceCheckpoint moves a forwarder's checkpoint forward, never back.
+func advanceCheckpoint(ctx context.Context, tx readstore.Tx, name string, position uint64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO forwarder_checkpoints (name, position) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE forwarder_checkpoints.position < excluded.position`,
+		name, int64(position))
+	return err
 }
 
 // account finds the filing's applicant: in the event that starts the

@@ -103,22 +103,12 @@ func VerifyLog(ctx context.Context, store Store) (VerifyReport, error) {
 	}
 	h := &heads{last: map[string]Head{}}
 	places := newCheckpointPlaces(checkpoints)
-	var from uint64
-	for {
-		page, err := store.ReadAll(ctx, from, 1000)
-		if err != nil {
-			return VerifyReport{}, err
-		}
-		for _, e := range page {
-			places.check(h, e.Position-1)
-			if err := h.add(e); err != nil {
-				return VerifyReport{}, err
-			}
-			from = e.Position + 1
-		}
-		if len(page) < 1000 {
-			break
-		}
+	err = foldLog(ctx, store, ^uint64(0), func(e RecordedEvent) error {
+		places.check(h, e.Position-1)
+		return h.add(e)
+	})
+	if err != nil {
+		return VerifyReport{}, err
 	}
 	places.check(h, ^uint64(0))
 	if err := places.unmatched(); err != nil {
@@ -128,12 +118,36 @@ func VerifyLog(ctx context.Context, store Store) (VerifyReport, error) {
 	return VerifyReport{Events: h.checked, Streams: streams, Checkpoints: len(checkpoints)}, nil
 }
 
+// foldLog hands every event of the log up to position upTo to visit, in
+// log order.
+func foldLog(ctx context.Context, store Store, upTo uint64, visit func(RecordedEvent) error) error {
+	var from uint64
+	for from <= upTo {
+		page, err := store.ReadAll(ctx, from, 1000)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if e.Position > upTo {
+				return nil // positions may have gaps (EventStoreDB): from need not pass upTo
+			}
+			if err := visit(e); err != nil {
+				return err
+			}
+			from = e.Position + 1
+		}
+		if len(page) < 1000 {
+			return nil
+		}
+	}
+	return nil
+}
+
 // checkpointPlaces checks each checkpoint at its two places in the log:
 // by position and by count of events, in one pass.
 type checkpointPlaces struct {
-	cps              []Checkpoint
-	byPosition       []int // checkpoint indexes in order of Position
-	byCount          []int // in order of count
+	cps              []Checkpoint // in order of Position (readCheckpoints)
+	byCount          []int        // checkpoint indexes in order of count
 	nextPos, nextCnt int
 	matched          []bool
 	firstRoot        []string // the root at the first place checked, for the error
@@ -143,10 +157,8 @@ type checkpointPlaces struct {
 func newCheckpointPlaces(cps []Checkpoint) *checkpointPlaces {
 	p := &checkpointPlaces{cps: cps, matched: make([]bool, len(cps)), firstRoot: make([]string, len(cps)), firstStreams: make([]int, len(cps))}
 	for i := range cps {
-		p.byPosition = append(p.byPosition, i)
 		p.byCount = append(p.byCount, i)
 	}
-	slices.SortStableFunc(p.byPosition, func(a, b int) int { return cmp.Compare(cps[a].Position, cps[b].Position) })
 	slices.SortStableFunc(p.byCount, func(a, b int) int { return cmp.Compare(p.count(a), p.count(b)) })
 	return p
 }
@@ -177,8 +189,8 @@ func (p *checkpointPlaces) check(h *heads, upTo uint64) {
 		p.matched[i] = root == p.cps[i].Root && n == p.cps[i].Streams
 	}
 	end := upTo == ^uint64(0)
-	for p.nextPos < len(p.byPosition) && (end || p.cps[p.byPosition[p.nextPos]].Position <= upTo) {
-		try(p.byPosition[p.nextPos])
+	for p.nextPos < len(p.cps) && (end || p.cps[p.nextPos].Position <= upTo) {
+		try(p.nextPos)
 		p.nextPos++
 	}
 	for p.nextCnt < len(p.byCount) && (end || p.count(p.byCount[p.nextCnt]) <= uint64(h.checked)) {
@@ -190,7 +202,7 @@ func (p *checkpointPlaces) check(h *heads, upTo uint64) {
 // unmatched returns the first checkpoint (by position) that matched at
 // neither place.
 func (p *checkpointPlaces) unmatched() error {
-	for _, i := range p.byPosition {
+	for i := range p.cps {
 		if !p.matched[i] {
 			return &CheckpointMismatchError{Checkpoint: p.cps[i], Root: p.firstRoot[i], Streams: p.firstStreams[i]}
 		}
@@ -242,25 +254,14 @@ func RecordCheckpoint(ctx context.Context, store Store, now time.Time) (Checkpoi
 		return Checkpoint{}, err
 	}
 	h := &heads{last: map[string]Head{}}
-	var from uint64
-scan:
-	for from <= head {
-		page, err := store.ReadAll(ctx, from, 1000)
-		if err != nil {
-			return Checkpoint{}, err
+	err = foldLog(ctx, store, head, func(e RecordedEvent) error {
+		if err := h.add(e); err != nil {
+			return fmt.Errorf("the log does not verify, no checkpoint recorded: %w", err)
 		}
-		for _, e := range page {
-			if e.Position > head {
-				break scan // positions may have gaps (EventStoreDB): from need not pass head
-			}
-			if err := h.add(e); err != nil {
-				return Checkpoint{}, fmt.Errorf("the log does not verify, no checkpoint recorded: %w", err)
-			}
-			from = e.Position + 1
-		}
-		if len(page) < 1000 {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return Checkpoint{}, err
 	}
 	root, n := h.root(CheckpointStream)
 	cp := Checkpoint{Position: head, Events: uint64(h.checked), Streams: n, Root: root, At: now}

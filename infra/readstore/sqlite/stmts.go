@@ -42,7 +42,7 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 	if st, seen := c.prepared[query]; seen {
 		return st
 	}
-	if cacheable(query) && len(c.prepared)+len(c.wanted) < maxStatements {
+	if cacheable(query) && len(c.wanted) < maxStatements {
 		c.wanted[query] = struct{}{}
 	}
 	return nil
@@ -61,7 +61,11 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB) {
 	c.mu.Lock()
 	wanted := c.wanted
 	c.wanted = map[string]struct{}{}
+	full := len(c.prepared)+len(wanted) > maxStatements
 	c.mu.Unlock()
+	if full {
+		c.startOver(ctx, db)
+	}
 	for query := range wanted {
 		st, err := db.PrepareContext(ctx, query)
 		if err != nil {
@@ -74,6 +78,28 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB) {
 			c.prepared[query] = st
 		}
 		c.mu.Unlock()
+	}
+}
+
+// startOver closes every prepared statement: each rebuild of a projection
+// (and each erasure rebuilds) brings statements on new tables, and the
+// cache would otherwise fill with those of dropped ones and prepare nothing
+// more. It holds the writer's only connection meanwhile, so no transaction
+// is running a statement it closes.
+func (c *stmtCache) startOver(ctx context.Context, db *sql.DB) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return // tried again after the next transaction
+	}
+	defer conn.Close()
+	c.mu.Lock()
+	old := c.prepared
+	c.prepared = map[string]*sql.Stmt{}
+	c.mu.Unlock()
+	for _, st := range old {
+		if st != nil {
+			st.Close()
+		}
 	}
 }
 

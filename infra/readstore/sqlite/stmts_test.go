@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -70,5 +71,37 @@ func TestWriterReusesPreparedStatements(t *testing.T) {
 	})
 	if err != nil || rows != 1 || sum != 10 {
 		t.Fatalf("after recreation: %d rows, sum %d, %v", rows, sum, err)
+	}
+}
+
+// A cache full of statements on dropped tables (each rebuild makes new
+// ones) starts over instead of preparing nothing more.
+func TestStatementCacheStartsOverWhenFull(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "read.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	insertInto := func(table string) string { return `INSERT INTO ` + table + ` (k) VALUES (?)` }
+	for i := range maxStatements + 10 {
+		table := fmt.Sprintf("t_g%d", i)
+		err := s.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TABLE `+table+` (k BIGINT)`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, insertInto(table), i)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := insertInto(fmt.Sprintf("t_g%d", maxStatements+9))
+	if s.stmts.prepared[last] == nil {
+		t.Fatalf("the newest table's insert is not prepared (%d statements kept)", len(s.stmts.prepared))
+	}
+	if len(s.stmts.prepared) > maxStatements {
+		t.Fatalf("%d statements kept, at most %d", len(s.stmts.prepared), maxStatements)
 	}
 }
