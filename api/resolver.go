@@ -220,16 +220,9 @@ func (r *resolver) AuditTrail(ctx context.Context, args struct {
 // chain verifies the filing's hash chain against the event log itself: the
 // read model could be altered too.
 func (r *resolver) chain(ctx context.Context, filingID string) (chainView, error) {
-	var recorded []eventstore.RecordedEvent
-	for {
-		page, err := r.log.ReadStream(ctx, commands.Stream(filingID), uint64(len(recorded)), 1000)
-		if err != nil {
-			return chainView{}, err
-		}
-		recorded = append(recorded, page...)
-		if len(page) < 1000 {
-			break
-		}
+	recorded, err := eventstore.ReadStreamFrom(ctx, r.log, commands.Stream(filingID), 0)
+	if err != nil {
+		return chainView{}, err
 	}
 	head, err := eventstore.VerifyChain(recorded)
 	var broken *eventstore.BrokenLinkError

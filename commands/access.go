@@ -105,7 +105,7 @@ func (a *AccessRecorder) Record(ctx context.Context, m Meta, c RevealPersonalDat
 	defer a.mu.Unlock()
 	for range maxAttempts {
 		// Catch up with what other replicas appended since.
-		newer, err := readFrom(ctx, a.store, AccessStream, a.next)
+		newer, err := eventstore.ReadStreamFrom(ctx, a.store, AccessStream, a.next)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", name, err)
 		}
@@ -126,22 +126,4 @@ func (a *AccessRecorder) Record(ctx context.Context, m Meta, c RevealPersonalDat
 		return out, nil
 	}
 	return Result{}, fmt.Errorf("%s: %w", name, ErrConflict)
-}
-
-// readFrom reads a stream from a revision on; a missing stream is empty.
-func readFrom(ctx context.Context, store eventstore.Store, stream string, from uint64) ([]eventstore.RecordedEvent, error) {
-	var out []eventstore.RecordedEvent
-	for {
-		page, err := store.ReadStream(ctx, stream, from+uint64(len(out)), 1000)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < 1000 {
-			return out, nil
-		}
-	}
 }

@@ -89,7 +89,7 @@ func (h eraseSubjectHandler) Handle(ctx context.Context, m Meta, c EraseSubject)
 	}
 	commandID := deriveCommandID(m.Actor.Account, name, subject, m.IdempotencyKey)
 	for range maxAttempts {
-		recorded, err := readStream(ctx, h.exec.store, ErasureStream)
+		recorded, err := eventstore.ReadStreamFrom(ctx, h.exec.store, ErasureStream, 0)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", name, err)
 		}

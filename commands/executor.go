@@ -64,7 +64,7 @@ func NewFilingID(account, key string) string {
 
 // Load folds a filing from its stream; ErrNotFound if it has no events.
 func (x *Executor) Load(ctx context.Context, filingID string) (domain.Filing, []eventstore.RecordedEvent, error) {
-	recorded, err := readStream(ctx, x.store, Stream(filingID))
+	recorded, err := eventstore.ReadStreamFrom(ctx, x.store, Stream(filingID), 0)
 	if err != nil {
 		return domain.Filing{}, nil, err
 	}
@@ -77,11 +77,6 @@ func (x *Executor) Load(ctx context.Context, filingID string) (domain.Filing, []
 		f = domain.Evolve(f, e)
 	}
 	return f, recorded, nil
-}
-
-// readStream reads a whole stream; a missing stream is an empty one.
-func readStream(ctx context.Context, store eventstore.Store, stream string) ([]eventstore.RecordedEvent, error) {
-	return readFrom(ctx, store, stream, 0)
 }
 
 // decideFunc builds the domain command from the filing as it stands and the

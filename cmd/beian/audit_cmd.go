@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,20 +107,11 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func readAll(ctx context.Context, store eventstore.Store, stream string) ([]eventstore.RecordedEvent, error) {
-	var out []eventstore.RecordedEvent
-	for {
-		page, err := store.ReadStream(ctx, stream, uint64(len(out)), 1000)
-		if errors.Is(err, eventstore.ErrNotFound) {
-			return nil, fmt.Errorf("no filing %s", stream)
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < 1000 {
-			return out, nil
-		}
+	events, err := eventstore.ReadStreamFrom(ctx, store, stream, 0)
+	if err == nil && len(events) == 0 {
+		return nil, fmt.Errorf("no filing %s", stream)
 	}
+	return events, err
 }
 
 // replayedEvent is one line of a replay's timeline.

@@ -1,10 +1,12 @@
 package eventstore
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"slices"
@@ -132,4 +134,23 @@ func node(h hash.Hash, a, b []byte) []byte {
 	h.Write(a)
 	h.Write(b)
 	return h.Sum(nil)
+}
+
+// ReadStreamFrom reads a whole stream from revision from on, page by page;
+// a missing stream is an empty one.
+func ReadStreamFrom(ctx context.Context, store Store, stream string, from uint64) ([]RecordedEvent, error) {
+	var out []RecordedEvent
+	for {
+		page, err := store.ReadStream(ctx, stream, from+uint64(len(out)), 1000)
+		if errors.Is(err, ErrNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < 1000 {
+			return out, nil
+		}
+	}
 }
