@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/blobstore"
 	"github.com/beian/beian/infra/eventstore"
@@ -25,23 +26,6 @@ import (
 // These component tests run every command through its handler against the
 // SQLite event store, the filesystem blob store and the simulated providers.
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	t     *testing.T
 	dir   string
@@ -49,7 +33,7 @@ type env struct {
 	store *sqlite.Store
 	sim   *sim.Providers
 	blobs *blobstore.Store
-	clock *clock
+	clock *commandstest.Clock
 	seed  sim.Seed // the simulated providers' data
 }
 
@@ -62,7 +46,7 @@ func newEnv(t *testing.T) *env {
 // built-in data, as --sim-data does.
 func newEnvWithSeed(t *testing.T, seed sim.Seed) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), seed: seed, clock: &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}}
+	e := &env{t: t, dir: t.TempDir(), seed: seed, clock: commandstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)))}
 	e.open()
 	return e
 }
@@ -187,17 +171,17 @@ func TestFullLifeThroughHandlers(t *testing.T) {
 	ctx, app := context.Background(), e.app
 	id := e.filledFiling()
 	e.ok(app.SubmitForReview.Handle(ctx, applicant(), commands.SubmitForReview{FilingID: id, TermsVersion: "2026-01"}))
-	e.clock.advance(time.Hour)
+	e.clock.Add(time.Hour)
 	e.ok(app.ApproveInitialReview.Handle(ctx, reviewer(), commands.ApproveInitialReview{FilingID: id, Note: "ok"}))
 	e.ok(app.SendToBureau.Handle(ctx, reviewer(), commands.SendToBureau{FilingID: id}))
-	e.clock.advance(5 * time.Minute)
+	e.clock.Add(5 * time.Minute)
 	e.ok(app.RequestSmsVerification.Handle(ctx, bureau(), commands.RequestSmsVerification{FilingID: id}))
 	code, ok := e.sim.SentCode(id, "13800138000")
 	if !ok {
 		t.Fatal("no SMS code sent")
 	}
 	e.ok(app.VerifySmsCode.Handle(ctx, applicant(), commands.VerifySmsCode{FilingID: id, Mobile: "13800138000", CertSuffix: "071236", Code: code}))
-	e.clock.advance(72 * time.Hour)
+	e.clock.Add(72 * time.Hour)
 	res := e.ok(app.ApproveByBureau.Handle(ctx, bureau(), commands.ApproveByBureau{FilingID: id, Serial: "2026012345"}))
 	f, recorded, err := app.Executor.Load(ctx, id)
 	if err != nil || f.Status != domain.StatusApproved || f.Numbers.Entity != "粤ICP备2026012345号" {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
 	"github.com/beian/beian/infra/eventstore/sqlite"
@@ -46,7 +47,7 @@ type privacyEnv struct {
 	keys     *privacy.Protector
 	keyStore *privacy.KeyStore // the protector's
 	exec     *commands.Executor
-	clock    *clock
+	clock    *commandstest.Clock
 }
 
 func newPrivacyEnv(t *testing.T) *privacyEnv {
@@ -71,7 +72,7 @@ func newPrivacyEnv(t *testing.T) *privacyEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	c := commandstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	return &privacyEnv{log: log, keys: privacy.NewProtector(keys, master), keyStore: keys, exec: commands.NewExecutor(log, rules, c), clock: c}
 }
 

@@ -29,10 +29,10 @@ type laterCase struct {
 func laterCases() []laterCase {
 	ctx := context.Background()
 	submittedAfter := func(d time.Duration) func(e *env) string {
-		return func(e *env) string { id := e.submitted(); e.clock.advance(d); return id }
+		return func(e *env) string { id := e.submitted(); e.clock.Add(d); return id }
 	}
 	draftAfter := func(d time.Duration) func(e *env) string {
-		return func(e *env) string { id := e.filledFiling(); e.clock.advance(d); return id }
+		return func(e *env) string { id := e.filledFiling(); e.clock.Add(d); return id }
 	}
 	return []laterCase{
 		{
@@ -100,7 +100,7 @@ func laterCases() []laterCase {
 		},
 		{
 			name: "ExpireSmsVerification", account: "sms-timer", role: commands.RoleSystem,
-			ready: func(e *env) string { id := e.smsPending(); e.clock.advance(25 * time.Hour); return id },
+			ready: func(e *env) string { id := e.smsPending(); e.clock.Add(25 * time.Hour); return id },
 			wrong: submittedAfter(25 * time.Hour),
 			run: func(e *env, id string, m commands.Meta) (commands.Result, error) {
 				return e.app.ExpireSmsVerification.Handle(ctx, m, commands.ExpireSmsVerification{FilingID: id})

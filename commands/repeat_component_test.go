@@ -52,7 +52,7 @@ func (e *env) principalSubmitted() string {
 }
 
 func after(ready func(*env) string, d time.Duration) func(*env) string {
-	return func(e *env) string { id := ready(e); e.clock.advance(d); return id }
+	return func(e *env) string { id := ready(e); e.clock.Add(d); return id }
 }
 
 // repeatCases has one case per command handler of the Application, by its

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/domain"
 )
 
@@ -16,7 +17,7 @@ import (
 func TestDeadlineDueWhileDownFiresOnStart(t *testing.T) {
 	cst := time.FixedZone("CST", 8*3600)
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, cst) // a Monday
-	h := &deadlineHarness{t: t, dir: t.TempDir(), clock: &manualClock{now: t0}}
+	h := &deadlineHarness{t: t, dir: t.TempDir(), clock: commandstest.NewClock(t0)}
 	h.start()
 	ctx := context.Background()
 	idle := h.run(commands.RoleApplicant, "acct-idle", func(m commands.Meta) (commands.Result, error) {
@@ -32,7 +33,7 @@ func TestDeadlineDueWhileDownFiresOnStart(t *testing.T) {
 	// Down from Monday to Tuesday 11:00: the warning and the overdue flag
 	// both fall due meanwhile.
 	h.p.svc.close()
-	h.clock.set(t0.Add(25 * time.Hour))
+	h.clock.Set(t0.Add(25 * time.Hour))
 	h.start()
 	h.awaitFired(busy, before[busy], map[string]int{domain.TypeDeadlineApproaching: 1, domain.TypeReviewOverdue: 1})
 	if got := h.count(idle); !maps.Equal(got, before[idle]) {
@@ -42,7 +43,7 @@ func TestDeadlineDueWhileDownFiresOnStart(t *testing.T) {
 	// Down again across the idle draft's 7-day reminder.
 	before[idle] = h.count(idle)
 	h.p.svc.close()
-	h.clock.set(t0.AddDate(0, 0, 7).Add(time.Minute))
+	h.clock.Set(t0.AddDate(0, 0, 7).Add(time.Minute))
 	h.start()
 	h.awaitFired(idle, before[idle], map[string]int{domain.TypeIdleReminded: 1})
 }

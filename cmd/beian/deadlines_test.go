@@ -2,37 +2,19 @@ package main
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/domain"
 	"github.com/google/uuid"
 )
 
-// manualClock is moved by the test.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 type deadlineHarness struct {
 	t     *testing.T
 	dir   string
-	clock *manualClock
+	clock *commandstest.Clock
 	p     *inProcess
 }
 
@@ -51,7 +33,7 @@ func (h *deadlineHarness) restart() {
 // the one before.
 func (h *deadlineHarness) at(t time.Time) {
 	h.t.Helper()
-	h.clock.set(t)
+	h.clock.Set(t)
 	ctx := context.Background()
 	for range 10 {
 		head, err := h.p.svc.events.Head(ctx)
@@ -100,7 +82,7 @@ func (h *deadlineHarness) count(id string) map[string]int {
 func TestDeadlinesFireOnceAcrossARestart(t *testing.T) {
 	cst := time.FixedZone("CST", 8*3600)
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, cst) // a Monday
-	h := &deadlineHarness{t: t, dir: t.TempDir(), clock: &manualClock{now: t0}}
+	h := &deadlineHarness{t: t, dir: t.TempDir(), clock: commandstest.NewClock(t0)}
 	h.start()
 	app := func() *commands.Application { return h.p.svc.app }
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/beian/beian/commands"
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/notify"
 	"github.com/beian/beian/infra/readstore"
@@ -81,7 +82,7 @@ func notifyLife(t *testing.T, overKafka bool) {
 	rc := &receiver{t: t, secret: secret, ids: map[string]int{}}
 	hook := httptest.NewServer(rc)
 	defer hook.Close()
-	clock := &manualClock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	clock := commandstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)))
 	cfg := config{Data: dir, Dev: true, Clock: clock, Notify: true, NotifyWebhook: hook.URL, NotifySecretFile: secretFile}
 	var brokers []string // over Kafka
 	if overKafka {

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/beian/beian/commands/commandstest"
 	"github.com/beian/beian/infra/eventstore"
 	eventsqlite "github.com/beian/beian/infra/eventstore/sqlite"
 	"github.com/beian/beian/infra/privacy"
@@ -25,24 +25,6 @@ const (
 	idNumber = "110101200001010010"
 	mobile   = "13800138000"
 )
-
-// clock is a time the test moves by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // eachStore runs test on the key store's two homes: a SQLite file of its
 // own (embedded) and the PostgreSQL schema replicas share. open returns a
@@ -67,7 +49,7 @@ func eachStore(t *testing.T, test func(t *testing.T, open func() readstore.Store
 	})
 }
 
-func newKeys(t *testing.T, store readstore.Store, c *clock) *privacy.KeyStore {
+func newKeys(t *testing.T, store readstore.Store, c *commandstest.Clock) *privacy.KeyStore {
 	t.Helper()
 	k, err := privacy.NewKeyStore(context.Background(), privacy.KeyStoreConfig{Store: store, MasterKey: master, CacheTTL: 2 * time.Second, Now: c.Now})
 	if err != nil {
@@ -88,7 +70,7 @@ func TestKeyStoreValidatesItsConfiguration(t *testing.T) {
 func TestKeyStore(t *testing.T) {
 	eachStore(t, func(t *testing.T, open func() readstore.Store) {
 		ctx := context.Background()
-		c := &clock{now: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+		c := commandstest.NewClock(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 		keys := newKeys(t, open(), c)
 
 		if _, err := keys.Key(ctx, "s1", false); err == nil || errors.Is(err, privacy.ErrErased) {
@@ -147,11 +129,11 @@ func TestKeyStore(t *testing.T) {
 
 		// The other replica had the key cached: it may use it for the TTL,
 		// and not a moment longer.
-		c.add(2*time.Second - time.Millisecond)
+		c.Add(2*time.Second - time.Millisecond)
 		if _, err := other.Key(ctx, "s1", false); err != nil {
 			t.Fatalf("within the TTL the cached key serves: %v", err)
 		}
-		c.add(time.Millisecond)
+		c.Add(time.Millisecond)
 		if _, err := other.Key(ctx, "s1", false); !errors.Is(err, privacy.ErrErased) {
 			t.Fatalf("after the TTL: %v, want ErrErased", err)
 		}
@@ -168,7 +150,7 @@ func TestKeyStoreRefusesAnotherMasterKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	c := &clock{now: time.Now()}
+	c := commandstest.NewClock(time.Now())
 	if _, err := newKeys(t, store, c).Key(ctx, "s1", true); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +171,7 @@ func protector(t *testing.T) *privacy.Protector {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return privacy.NewProtector(newKeys(t, store, &clock{now: time.Now()}), master)
+	return privacy.NewProtector(newKeys(t, store, commandstest.NewClock(time.Now())), master)
 }
 
 // principalEvent is an entity submission of an individual whose principal
