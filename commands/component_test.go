@@ -69,12 +69,18 @@ func (e *env) open() {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	index := filingindex.Start(ctx, store, logger)
+	// Before the store closes (cleanups run last first): the index must
+	// have stopped reading it, or it races the removal of the directory.
+	t.Cleanup(func() {
+		cancel()
+		<-index.Done()
+	})
 	providers := sim.New(e.seed, e.clock)
 	app, err := commands.NewApplication(commands.NewExecutor(store, rules, e.clock), commands.Ports{
 		Domains: providers, Filings: providers, Inventory: providers, Attribution: providers,
-		Index: filingindex.Start(ctx, store, logger), OCR: providers, Liveness: providers, SMS: providers, Blobs: blobs,
+		Index: index, OCR: providers, Liveness: providers, SMS: providers, Blobs: blobs,
 	}, logger, commands.NopMetrics{})
 	if err != nil {
 		t.Fatal(err)

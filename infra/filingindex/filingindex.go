@@ -33,15 +33,23 @@ type Index struct {
 	applied  uint64            // position of the last event applied
 	advanced chan struct{}     // closed and replaced when applied moves
 	caughtUp bool              // the first catch-up is done
+	done     chan struct{}     // closed when the index stops following the log
 }
 
 // Start subscribes to the log from the beginning and keeps the index until
-// ctx ends. OpenFiling waits until the first catch-up is done.
+// ctx ends; Done is closed then, and only then may the store be closed.
+// OpenFiling waits until the first catch-up is done.
 func Start(ctx context.Context, store eventstore.Store, logger *slog.Logger) *Index {
-	ix := &Index{store: store, open: map[string]string{}, accounts: map[string]string{}, advanced: make(chan struct{})}
-	go ix.follow(ctx, logger)
+	ix := &Index{store: store, open: map[string]string{}, accounts: map[string]string{}, advanced: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(ix.done)
+		ix.follow(ctx, logger)
+	}()
 	return ix
 }
+
+// Done is closed when the index has stopped reading the store.
+func (ix *Index) Done() <-chan struct{} { return ix.done }
 
 func (ix *Index) follow(ctx context.Context, logger *slog.Logger) {
 	for ctx.Err() == nil {

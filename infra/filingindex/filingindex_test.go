@@ -63,9 +63,9 @@ func TestIndex(t *testing.T) {
 	appendTo(t, store, "f4", verified("a3"))
 
 	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	gated := gatedStore{Store: store, gate: make(chan struct{})}
 	ix := filingindex.Start(ctx, gated, slog.New(slog.DiscardHandler))
+	defer func() { cancel(); <-ix.Done() }() // before the store closes
 	if err := ix.Ready(); err == nil {
 		t.Fatal("ready before its first catch-up")
 	}
