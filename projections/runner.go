@@ -36,6 +36,7 @@ type Runner struct {
 	loops    map[string]*loop // the loop applying each projection's serving (or first) generation
 	building map[string]*loop // rebuilds in progress
 	changed  chan struct{}    // closed and replaced whenever a loop advances
+	feed     *feed
 }
 
 // loop applies one generation of one projection.
@@ -48,6 +49,7 @@ type loop struct {
 	caughtUp   bool   // applied everything stored when it (re)subscribed
 	live       bool   // its tables serve queries
 	err        error
+	first      *tap // the loop's first subscription, shared with loops that started with it
 }
 
 // NewRunner checks the configuration.
@@ -78,7 +80,8 @@ func NewRunner(cfg Config) (*Runner, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 2000
 	}
-	return &Runner{cfg: cfg, loops: map[string]*loop{}, building: map[string]*loop{}, changed: make(chan struct{})}, nil
+	return &Runner{cfg: cfg, loops: map[string]*loop{}, building: map[string]*loop{}, changed: make(chan struct{}),
+		feed: newFeed(cfg.Events, cfg.BatchSize)}, nil
 }
 
 // Projection returns the projection with the name, or nil.
@@ -103,42 +106,59 @@ func (r *Runner) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projection registry: %w", err)
 	}
+	var starts []start
 	for _, p := range r.cfg.Projections {
-		if err := r.startProjection(ctx, p); err != nil {
+		s, err := r.startOf(ctx, p)
+		if err != nil {
 			return err
 		}
+		starts = append(starts, s)
 	}
+	r.run(starts)
 	return nil
 }
 
-func (r *Runner) startProjection(ctx context.Context, p Projection) error {
-	var gens []Generation
-	err := r.cfg.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		var err error
-		gens, err = generations(ctx, tx, p.Name())
-		return err
-	})
+// start is a generation about to be applied from its checkpoint.
+type start struct {
+	p          Projection
+	generation int
+	from       uint64
+	building   bool
+}
+
+// startOf finds the generation of p to run: the live one of its version, a
+// build of it under way, or a new build.
+func (r *Runner) startOf(ctx context.Context, p Projection) (start, error) {
+	gens, err := r.generations(ctx, p.Name())
 	if err != nil {
-		return err
+		return start{}, err
 	}
 	for _, g := range gens {
 		if g.State == stateLive && g.Version == p.Version() {
-			r.run(ctx, p, g.Generation, g.Position, false)
-			return nil
+			return start{p: p, generation: g.Generation, from: g.Position}, nil
 		}
 	}
 	// No live generation of this version: resume a build of it or start one.
 	for _, g := range slices.Backward(gens) {
 		if g.State == stateBuilding && g.Version == p.Version() {
-			r.run(ctx, p, g.Generation, g.Position, true)
-			return nil
+			return start{p: p, generation: g.Generation, from: g.Position, building: true}, nil
 		}
 	}
 	return r.build(ctx, p, gens)
 }
 
-// build creates a new generation's tables and starts filling them.
-func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) error {
+func (r *Runner) generations(ctx context.Context, name string) ([]Generation, error) {
+	var gens []Generation
+	err := r.cfg.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		var err error
+		gens, err = generations(ctx, tx, name)
+		return err
+	})
+	return gens, err
+}
+
+// build creates a new generation's tables.
+func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) (start, error) {
 	next := 1
 	if len(gens) > 0 {
 		next = gens[len(gens)-1].Generation + 1
@@ -156,60 +176,82 @@ func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) err
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("start building %s: %w", p.Name(), err)
+		return start{}, fmt.Errorf("start building %s: %w", p.Name(), err)
 	}
 	r.cfg.Logger.Info("projection: building", "projection", p.Name(), "version", p.Version(), "generation", next)
-	r.run(r.ctx, p, next, 0, true)
+	return start{p: p, generation: next, building: true}, nil
+}
+
+// Rebuild builds projections again from the start of the log into fresh
+// tables while the live ones serve, then switches to them. Projections
+// rebuilt in one call read the log together. ctx bounds the setup; the
+// build runs until the context given to Start ends.
+func (r *Runner) Rebuild(ctx context.Context, names ...string) error {
+	var ps []Projection
+	for _, name := range names {
+		p := r.Projection(name)
+		if p == nil {
+			return fmt.Errorf("no projection %q", name)
+		}
+		r.mu.Lock()
+		_, busy := r.building[name]
+		r.mu.Unlock()
+		if busy {
+			return fmt.Errorf("%s is being built already", name)
+		}
+		ps = append(ps, p)
+	}
+	var starts []start
+	for _, p := range ps {
+		gens, err := r.generations(ctx, p.Name())
+		if err != nil {
+			return err
+		}
+		s, err := r.build(ctx, p, gens)
+		if err != nil {
+			return err
+		}
+		starts = append(starts, s)
+	}
+	r.run(starts)
 	return nil
 }
 
-// Rebuild builds a projection again from the start of the log into fresh
-// tables while the live ones serve, then switches to them. ctx bounds the
-// setup; the build runs until the context given to Start ends.
-func (r *Runner) Rebuild(ctx context.Context, name string) error {
-	p := r.Projection(name)
-	if p == nil {
-		return fmt.Errorf("no projection %q", name)
+// run starts the loops of the generations; those starting at one position
+// read the log together. A building loop becomes its projection's serving
+// loop when it has caught up.
+func (r *Runner) run(starts []start) {
+	byPosition := map[uint64][]start{}
+	for _, s := range starts {
+		byPosition[s.from] = append(byPosition[s.from], s)
 	}
-	r.mu.Lock()
-	_, busy := r.building[name]
-	r.mu.Unlock()
-	if busy {
-		return fmt.Errorf("%s is being built already", name)
+	for from, group := range byPosition {
+		taps := r.feed.open(r.ctx, from, len(group))
+		for i, s := range group {
+			r.runLoop(s, taps[i])
+		}
 	}
-	var gens []Generation
-	err := r.cfg.Read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		var err error
-		gens, err = generations(ctx, tx, name)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return r.build(ctx, p, gens)
 }
 
-// run starts the loop of one generation. A building loop becomes the
-// projection's serving loop when it has caught up.
-func (r *Runner) run(parent context.Context, p Projection, generation int, from uint64, building bool) {
-	ctx, cancel := context.WithCancel(parent)
-	l := &loop{p: p, generation: generation, cancel: cancel, done: make(chan struct{}), position: from, live: !building}
+func (r *Runner) runLoop(s start, first *tap) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	l := &loop{p: s.p, generation: s.generation, cancel: cancel, done: make(chan struct{}), position: s.from, live: !s.building, first: first}
 	r.mu.Lock()
-	if building && r.loops[p.Name()] != nil {
-		r.building[p.Name()] = l
+	if s.building && r.loops[s.p.Name()] != nil {
+		r.building[s.p.Name()] = l
 	} else {
-		r.loops[p.Name()] = l
+		r.loops[s.p.Name()] = l
 	}
 	r.mu.Unlock()
 	go func() {
 		defer close(l.done)
-		err := r.follow(ctx, l, building)
+		err := r.follow(ctx, l, s.building)
 		r.mu.Lock()
 		l.err = err
 		r.notify()
 		r.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
-			r.cfg.Logger.Error("projection stopped", "projection", p.Name(), "generation", generation, "err", err)
+			r.cfg.Logger.Error("projection stopped", "projection", s.p.Name(), "generation", s.generation, "err", err)
 		}
 	}()
 }
@@ -237,50 +279,32 @@ func (r *Runner) follow(ctx context.Context, l *loop, building bool) error {
 }
 
 func (r *Runner) consume(ctx context.Context, l *loop, building *bool) error {
-	r.mu.Lock()
-	from := l.position
-	r.mu.Unlock()
-	sub, err := r.cfg.Events.SubscribeAll(ctx, from)
-	if err != nil {
-		return err
+	t := l.first
+	l.first = nil
+	if t == nil {
+		r.mu.Lock()
+		from := l.position
+		r.mu.Unlock()
+		t = r.feed.open(r.ctx, from, 1)[0]
 	}
-	defer sub.Close()
-	messages := make(chan eventstore.Message, r.cfg.BatchSize)
-	recvErr := make(chan error, 1)
-	go func() {
-		for {
-			m, err := sub.Recv()
-			if err != nil {
-				recvErr <- err
-				return
-			}
-			select {
-			case messages <- m:
-			case <-ctx.Done():
-				recvErr <- ctx.Err()
-				return
-			}
-		}
-	}()
-	t := newTables(l.p, l.generation)
+	defer r.feed.close(t)
+	tables := newTables(l.p, l.generation)
 	for {
-		var batch []Event
-		caughtUp := false
+		var d delivery
 		select {
-		case m := <-messages:
-			batch, caughtUp, err = r.collect(m, messages)
-			if err != nil {
+		case d = <-t.deliveries:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if d.err != nil {
+			return d.err
+		}
+		if len(d.batch) > 0 {
+			if err := r.apply(ctx, l, tables, d.batch); err != nil {
 				return err
 			}
-		case err := <-recvErr:
-			return err
 		}
-		if len(batch) > 0 {
-			if err := r.apply(ctx, l, t, batch); err != nil {
-				return err
-			}
-		}
-		if caughtUp {
+		if d.caughtUp {
 			r.mu.Lock()
 			l.caughtUp = true
 			r.notify()
@@ -291,32 +315,6 @@ func (r *Runner) consume(ctx context.Context, l *loop, building *bool) error {
 				}
 				*building = false
 			}
-		}
-	}
-}
-
-// collect takes one message and whatever else is waiting, up to a batch.
-func (r *Runner) collect(first eventstore.Message, more <-chan eventstore.Message) ([]Event, bool, error) {
-	var batch []Event
-	caughtUp := false
-	m := first
-	for {
-		if m.CaughtUp {
-			caughtUp = true
-		} else {
-			e, err := decode(*m.Event)
-			if err != nil {
-				return nil, false, err
-			}
-			batch = append(batch, e)
-		}
-		if len(batch) >= r.cfg.BatchSize {
-			return batch, caughtUp, nil
-		}
-		select {
-		case m = <-more:
-		default:
-			return batch, caughtUp, nil
 		}
 	}
 }

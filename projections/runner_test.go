@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,10 +274,8 @@ func testRestartConvergesToARebuild(t *testing.T, b backend) {
 // new generation.
 func rebuildAll(t *testing.T, ctx context.Context, r *projections.Runner, names ...string) {
 	t.Helper()
-	for _, name := range names {
-		if err := r.Rebuild(ctx, name); err != nil {
-			t.Fatal(err)
-		}
+	if err := r.Rebuild(ctx, names...); err != nil {
+		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -422,5 +421,129 @@ func testNewVersionIsBuiltBesideTheOld(t *testing.T, b backend) {
 			t.Fatal("the old version's tables were not dropped")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// countingLog counts the subscriptions open on the log and the events
+// they delivered.
+type countingLog struct {
+	*eventsqlite.Store
+	mu        sync.Mutex
+	open      int
+	delivered int
+}
+
+func (c *countingLog) SubscribeAll(ctx context.Context, after uint64) (eventstore.Subscription, error) {
+	sub, err := c.Store.SubscribeAll(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.open++
+	c.mu.Unlock()
+	return &countingSubscription{Subscription: sub, log: c}, nil
+}
+
+func (c *countingLog) counts() (open, delivered int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open, c.delivered
+}
+
+type countingSubscription struct {
+	eventstore.Subscription
+	log    *countingLog
+	closed sync.Once
+}
+
+func (s *countingSubscription) Recv() (eventstore.Message, error) {
+	m, err := s.Subscription.Recv()
+	if err == nil && m.Event != nil {
+		s.log.mu.Lock()
+		s.log.delivered++
+		s.log.mu.Unlock()
+	}
+	return m, err
+}
+
+func (s *countingSubscription) Close() error {
+	s.closed.Do(func() {
+		s.log.mu.Lock()
+		s.log.open--
+		s.log.mu.Unlock()
+	})
+	return s.Subscription.Close()
+}
+
+// TestProjectionsReadTheLogOnce: projections that start or rebuild together
+// read the log through one subscription, and a projection that caught up
+// from another checkpoint joins the others, so each new event is read once
+// however many projections there are.
+func TestProjectionsReadTheLogOnce(t *testing.T) { eachReadStore(t, testProjectionsReadTheLogOnce) }
+
+func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
+	s := newStores(t, b)
+	var last uint64
+	for i := range 6 {
+		id := fmt.Sprintf("f%02d", i)
+		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:5]...)
+	}
+	log := &countingLog{Store: s.events}
+	runner := func(ctx context.Context, ps ...projections.Projection) *projections.Runner {
+		r, err := projections.NewRunner(projections.Config{Events: log, Read: s.read, Projections: ps,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: s.batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	waitOpen := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			open, _ := log.counts()
+			if open == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d subscriptions open, want %d", open, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	// Filings alone, then stopped: its checkpoint is the head.
+	ctx, stop := context.WithCancel(context.Background())
+	r := runner(ctx, projections.Filings{})
+	waitAll(t, ctx, r, last, "filings")
+	stop()
+	r.Wait()
+	waitOpen(0)
+
+	// Filings from the head and three new projections from the start: two
+	// subscriptions, one once all have caught up.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
+	r = runner(ctx, all...)
+	waitAll(t, ctx, r, last)
+	waitOpen(1)
+	_, before := log.counts()
+	id := "f99"
+	last = s.file(t, id, lifeCommands(id, "site99.cn")[:3]...)
+	waitAll(t, ctx, r, last)
+	if _, after := log.counts(); after-before != 3 {
+		t.Fatalf("3 new events were read %d times by 4 projections, want 3", after-before)
+	}
+
+	// A rebuild of all four reads the log once more, beside the live loops.
+	_, before = log.counts()
+	rebuildAll(t, ctx, r, "filings", "audit", "review_queue", "stats")
+	waitOpen(1)
+	if _, after := log.counts(); after-before != int(last) {
+		t.Fatalf("a rebuild of 4 projections read %d events of a log of %d, want each once", after-before, last)
 	}
 }

@@ -98,10 +98,12 @@ func rebuildAll(ctx context.Context, s *service) (*bench.Rebuild, error) {
 	start := time.Now()
 	took := map[string]float64{}
 	all := projectionSet(s.rules)
+	var names []string
 	for _, p := range all {
-		if err := s.runner.Rebuild(ctx, p.Name()); err != nil {
-			return nil, fmt.Errorf("rebuild %s: %w", p.Name(), err)
-		}
+		names = append(names, p.Name())
+	}
+	if err := s.runner.Rebuild(ctx, names...); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
 	}
 	for len(took) < len(all) {
 		for _, st := range s.runner.Status() {

@@ -49,16 +49,18 @@ func (s *service) purge(ctx context.Context, runner *projections.Runner) error {
 		return ctx.Err()
 	case <-time.After(s.keys.CacheTTL()):
 	}
+	var names []string
 	for _, p := range projectionSet(s.rules) {
-		if err := waitRebuilt(ctx, runner, p.Name()); err != nil { // one already under way started before the erasure
-			return fmt.Errorf("erasure: %w", err)
-		}
-		if err := runner.Rebuild(ctx, p.Name()); err != nil {
-			return fmt.Errorf("erasure: rebuild %s: %w", p.Name(), err)
-		}
-		if err := waitRebuilt(ctx, runner, p.Name()); err != nil {
-			return fmt.Errorf("erasure: rebuild %s: %w", p.Name(), err)
-		}
+		names = append(names, p.Name())
+	}
+	if err := waitRebuilt(ctx, runner, names...); err != nil { // rebuilds already under way started before the erasure
+		return fmt.Errorf("erasure: %w", err)
+	}
+	if err := runner.Rebuild(ctx, names...); err != nil {
+		return fmt.Errorf("erasure: rebuild: %w", err)
+	}
+	if err := waitRebuilt(ctx, runner, names...); err != nil {
+		return fmt.Errorf("erasure: rebuild: %w", err)
 	}
 	if err := s.read.Compact(ctx); err != nil {
 		return fmt.Errorf("erasure: compact the read store: %w", err)

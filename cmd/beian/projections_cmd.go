@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -52,16 +54,14 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err := s.waitCaughtUp(ctx); err != nil {
 			return err
 		}
-		for _, n := range names {
-			start := time.Now()
-			if err := s.runner.Rebuild(ctx, n); err != nil {
-				return err
-			}
-			if err := waitRebuilt(ctx, s.runner, n); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "rebuilt %s in %s\n", n, time.Since(start).Round(time.Millisecond))
+		start := time.Now()
+		if err := s.runner.Rebuild(ctx, names...); err != nil {
+			return err
 		}
+		if err := waitRebuilt(ctx, s.runner, names...); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rebuilt %s in %s\n", strings.Join(names, ", "), time.Since(start).Round(time.Millisecond))
 	}
 	if err := s.waitCaughtUp(ctx); err != nil {
 		return err
@@ -105,11 +105,11 @@ func (s *service) waitCaughtUp(ctx context.Context) error {
 }
 
 // waitRebuilt waits until no rebuild of the projection is in progress.
-func waitRebuilt(ctx context.Context, runner *projections.Runner, name string) error {
+func waitRebuilt(ctx context.Context, runner *projections.Runner, names ...string) error {
 	for {
 		building := false
 		for _, st := range runner.Status() {
-			if st.Name == name && st.Building != nil {
+			if slices.Contains(names, st.Name) && st.Building != nil {
 				if st.Building.Err != nil {
 					return st.Building.Err
 				}
