@@ -57,7 +57,7 @@ func (d Deadlines) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch [
 // those of a filing whose start this generation never saw, change nothing.
 func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun) error {
 	id := run[0].FilingID
-	f, applied, err := storedState(ctx, tx, t.SQL(`SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`), id)
+	f, applied, err := storedState(ctx, tx, t, `SELECT state, revision FROM {deadline_filings} WHERE filing_id = ?`, id)
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,7 @@ func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run fili
 		return err
 	}
 	if f.Status.Terminal() {
+		t.written.forget(id)
 		_, err := tx.Exec(ctx, t.SQL(`DELETE FROM {deadline_filings} WHERE filing_id = ?`), id)
 		return err
 	}
@@ -91,6 +92,7 @@ func (d Deadlines) fold(ctx context.Context, tx readstore.Tx, t Tables, run fili
 		id, applied, string(state)); err != nil {
 		return err
 	}
+	t.written.put(id, f, applied)
 	for _, timer := range d.Rules.Timers(f) {
 		if _, err := tx.Exec(ctx, t.SQL(`INSERT INTO {deadline_timers} (filing_id, kind, due_at) VALUES (?, ?, ?)`),
 			id, timer.Kind, timer.DueAt.UnixMilli()); err != nil {

@@ -53,7 +53,7 @@ func (p Filings) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []E
 // the row once.
 func (Filings) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun) error {
 	id := run[0].FilingID
-	f, applied, err := storedState(ctx, tx, t.SQL(`SELECT state, revision FROM {filings} WHERE id = ?`), id)
+	f, applied, err := storedState(ctx, tx, t, `SELECT state, revision FROM {filings} WHERE id = ?`, id)
 	if err != nil {
 		return err
 	}
@@ -86,5 +86,9 @@ func (Filings) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRu
 			revision = excluded.revision, position = excluded.position, state = excluded.state`),
 		f.ID, f.Account, string(f.Status), f.Province, f.Nature, entityName, f.CreatedAt.UnixMilli(), f.UpdatedAt.UnixMilli(),
 		int64(last.Revision), int64(last.Position), string(state))
-	return err
+	if err != nil {
+		return err
+	}
+	t.written.put(id, f, applied)
+	return nil
 }

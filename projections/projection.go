@@ -86,14 +86,18 @@ func applyEach(ctx context.Context, tx readstore.Tx, t Tables, batch []Event, ap
 	return nil
 }
 
-// storedState reads a filing's folded state and revision from a projection's
-// table (query selects state, revision); revision -1 and the zero state if
-// the filing has no row.
-func storedState(ctx context.Context, tx readstore.Tx, query, id string) (domain.Filing, int64, error) {
+// storedState returns a filing's folded state and revision: the one the
+// loop wrote last if it remembers it, else from the projection's table
+// (query selects state, revision); revision -1 and the zero state if the
+// filing has no row.
+func storedState(ctx context.Context, tx readstore.Tx, t Tables, query, id string) (domain.Filing, int64, error) {
+	if s, ok := t.written.get(id); ok {
+		return s.filing, s.revision, nil
+	}
 	var f domain.Filing
 	var stored string
 	var revision int64
-	err := tx.QueryRow(ctx, query, id).Scan(&stored, &revision)
+	err := tx.QueryRow(ctx, t.SQL(query), id).Scan(&stored, &revision)
 	switch {
 	case errors.Is(err, readstore.ErrNoRows):
 		return f, -1, nil
@@ -106,11 +110,57 @@ func storedState(ctx context.Context, tx readstore.Tx, query, id string) (domain
 	return f, revision, nil
 }
 
+// writtenStates remembers the filing states a loop wrote last, so that the
+// next event of a live filing is folded without reading and decoding its
+// state again (a read and a JSON decode of the whole filing per event, for
+// Filings and Deadlines). It is only correct because the loop is the only
+// writer of its tables (its checkpoint moves by compare-and-set in each
+// batch) and because a batch that fails ends the loop's subscription, and
+// its Tables with it: it never holds a state that was not committed.
+type writtenStates struct {
+	states map[string]writtenState
+}
+
+type writtenState struct {
+	filing   domain.Filing
+	revision int64
+}
+
+// maxWrittenStates bounds the memory: about the filings live at once at a
+// few thousand commands per second; a rebuild starts over when it is full.
+const maxWrittenStates = 1024
+
+func (w *writtenStates) get(id string) (writtenState, bool) {
+	if w == nil {
+		return writtenState{}, false
+	}
+	s, ok := w.states[id]
+	return s, ok
+}
+
+func (w *writtenStates) put(id string, f domain.Filing, revision int64) {
+	if w == nil {
+		return
+	}
+	if len(w.states) >= maxWrittenStates {
+		clear(w.states)
+	}
+	w.states[id] = writtenState{filing: f, revision: revision}
+}
+
+func (w *writtenStates) forget(id string) {
+	if w != nil {
+		delete(w.states, id)
+	}
+}
+
 // Tables maps a projection's logical table names to the physical tables of
-// one generation, e.g. filings → filings_v1_g3.
+// one generation, e.g. filings → filings_v1_g3. The loop applying them
+// also keeps there the filing states it wrote.
 type Tables struct {
 	generation int
 	names      map[string]string
+	written    *writtenStates // nil but in the loop writing the tables
 }
 
 func newTables(p Projection, generation int) Tables {

@@ -289,6 +289,7 @@ func (r *Runner) consume(ctx context.Context, l *loop, building *bool) error {
 	}
 	defer r.feed.close(t)
 	tables := newTables(l.p, l.generation)
+	tables.written = &writtenStates{states: map[string]writtenState{}}
 	for {
 		var d delivery
 		select {

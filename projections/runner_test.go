@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -545,5 +547,50 @@ func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 	waitOpen(1)
 	if _, after := log.counts(); after-before != int(last) {
 		t.Fatalf("a rebuild of 4 projections read %d events of a log of %d, want each once", after-before, last)
+	}
+}
+
+// failsOnce applies like the projection it wraps, then fails the first
+// batch that has more than one event: the transaction rolls back after the
+// projection wrote (and remembered) its filings' states.
+type failsOnce struct {
+	projections.Projection
+	failed *atomic.Bool
+}
+
+func (f failsOnce) Apply(ctx context.Context, tx readstore.Tx, t projections.Tables, batch []projections.Event) error {
+	if err := f.Projection.Apply(ctx, tx, t, batch); err != nil {
+		return err
+	}
+	if len(batch) > 1 && f.failed.CompareAndSwap(false, true) {
+		return errors.New("injected failure after the writes")
+	}
+	return nil
+}
+
+// TestAFailedBatchIsFoldedAgainFromTheStore: Filings and Deadlines remember
+// the states they wrote, so as not to read them again for the next event;
+// a batch whose transaction rolled back must be folded again from what is
+// stored, not from what it had written.
+func TestAFailedBatchIsFoldedAgainFromTheStore(t *testing.T) {
+	eachReadStore(t, testAFailedBatchIsFoldedAgainFromTheStore)
+}
+
+func testAFailedBatchIsFoldedAgainFromTheStore(t *testing.T, b backend) {
+	s := newStores(t, b)
+	var last uint64
+	for i := range 6 {
+		id := fmt.Sprintf("f%02d", i)
+		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:6]...)
+	}
+	ps := []projections.Projection{projections.Filings{}, projections.Deadlines{Rules: s.rules}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := s.runner(t, ctx, failsOnce{ps[0], new(atomic.Bool)}, failsOnce{ps[1], new(atomic.Bool)})
+	waitAll(t, ctx, r, last, "filings", "deadlines")
+	failed := hashes(t, s.read, ps...)
+	rebuildAll(t, ctx, r, "filings", "deadlines") // the injected failures are spent
+	if rebuilt := hashes(t, s.read, ps...); !reflect.DeepEqual(failed, rebuilt) {
+		t.Fatalf("after a failed batch %v\nrebuilt              %v", failed, rebuilt)
 	}
 }
