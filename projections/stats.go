@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/readstore"
@@ -45,17 +46,84 @@ func (Statistics) Schema() []string {
 	}
 }
 
-// Apply moves the filing between counters and times its reviews.
+// Apply moves each filing of the batch between counters and times its
+// reviews. A filing's row is read and written once per batch, and each
+// counter changed once, by the sum of the batch's moves.
 func (p Statistics) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
-	return applyEach(ctx, tx, t, batch, p.apply)
-}
-
-func (Statistics) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
-	if status, changes := domain.StatusAfter(e.Domain); changes {
-		if err := moveCount(ctx, tx, t, e, status); err != nil {
+	counts := counters{delta: map[statusProvince]int64{}}
+	for _, run := range runsByFiling(batch) {
+		if err := p.fold(ctx, tx, t, run, &counts); err != nil {
 			return err
 		}
 	}
+	for _, k := range counts.order {
+		if _, err := tx.Exec(ctx, t.SQL(`INSERT INTO {stats_counts} (status, province, n) VALUES (?, ?, ?)
+			ON CONFLICT (status, province) DO UPDATE SET n = {stats_counts}.n + excluded.n`), k.status, k.province, counts.delta[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type statusProvince struct{ status, province string }
+
+// counters sums a batch's moves per counter. A counter moved to and from
+// within the batch is still written (by 0), as one event at a time would
+// have created it.
+type counters struct {
+	delta map[statusProvince]int64
+	order []statusProvince // first moved first
+}
+
+func (c *counters) add(status, province string, n int64) {
+	k := statusProvince{status, province}
+	if _, seen := c.delta[k]; !seen {
+		c.order = append(c.order, k)
+	}
+	c.delta[k] += n
+}
+
+// fold applies one filing's events of the batch: its status moves between
+// counters, and its reviews start and end. A filing whose start this
+// generation never saw cannot be counted.
+func (Statistics) fold(ctx context.Context, tx readstore.Tx, t Tables, run filingRun, counts *counters) error {
+	id := run[0].FilingID
+	var stored, province string
+	err := tx.QueryRow(ctx, t.SQL(`SELECT status, province FROM {stats_filings} WHERE filing_id = ?`), id).Scan(&stored, &province)
+	known := err == nil
+	if err != nil && !errors.Is(err, readstore.ErrNoRows) {
+		return err
+	}
+	inserted, status := !known, stored
+	for _, e := range run {
+		if next, changes := domain.StatusAfter(e.Domain); changes {
+			if known {
+				counts.add(status, province, -1)
+			} else if v, ok := e.Domain.(domain.TypeVerified); ok {
+				known, province = true, v.Province
+			}
+			if known {
+				status = string(next)
+				counts.add(status, province, 1)
+			}
+		}
+		if err := timeReview(ctx, tx, t, e); err != nil {
+			return fmt.Errorf("event %d (%s): %w", e.Position, e.Type, err)
+		}
+	}
+	switch {
+	case !known || status == stored:
+		return nil
+	case inserted:
+		_, err = tx.Exec(ctx, t.SQL(`INSERT INTO {stats_filings} (filing_id, status, province, submission) VALUES (?, ?, ?, 0)`), id, status, province)
+	default:
+		_, err = tx.Exec(ctx, t.SQL(`UPDATE {stats_filings} SET status = ? WHERE filing_id = ?`), status, id)
+	}
+	return err
+}
+
+// timeReview starts and ends the review rounds an event starts and ends.
+func timeReview(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
 	at := e.Domain.OccurredAt().UnixMilli()
 	switch d := e.Domain.(type) {
 	case domain.SubmittedForReview:
@@ -71,35 +139,6 @@ func (Statistics) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event)
 		return decideReview(ctx, tx, t, e.FilingID, domain.StageBureau, at)
 	}
 	return nil
-}
-
-func moveCount(ctx context.Context, tx readstore.Tx, t Tables, e Event, status domain.Status) error {
-	var old, province string
-	err := tx.QueryRow(ctx, t.SQL(`SELECT status, province FROM {stats_filings} WHERE filing_id = ?`), e.FilingID).Scan(&old, &province)
-	switch {
-	case errors.Is(err, readstore.ErrNoRows):
-		v, ok := e.Domain.(domain.TypeVerified)
-		if !ok {
-			return nil // a filing whose start this generation never saw cannot be counted
-		}
-		province = v.Province
-		if _, err := tx.Exec(ctx, t.SQL(`INSERT INTO {stats_filings} (filing_id, status, province, submission) VALUES (?, ?, ?, 0)`),
-			e.FilingID, string(status), province); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	default:
-		if _, err := tx.Exec(ctx, t.SQL(`UPDATE {stats_counts} SET n = n - 1 WHERE status = ? AND province = ?`), old, province); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, t.SQL(`UPDATE {stats_filings} SET status = ? WHERE filing_id = ?`), string(status), e.FilingID); err != nil {
-			return err
-		}
-	}
-	_, err = tx.Exec(ctx, t.SQL(`INSERT INTO {stats_counts} (status, province, n) VALUES (?, ?, 1)
-		ON CONFLICT (status, province) DO UPDATE SET n = {stats_counts}.n + 1`), string(status), province)
-	return err
 }
 
 func startReview(ctx context.Context, tx readstore.Tx, t Tables, filing, stage string, round, at int64) error {

@@ -7,16 +7,18 @@ import (
 	"sync"
 )
 
-// stmtCache keeps the writer's INSERT, UPDATE and DELETE statements
-// prepared. Projections run the same few statements for every event, and
+// stmtCache keeps the writer's INSERT, UPDATE and DELETE statements, and
+// the SELECTs it reads one row of, prepared. Projections run the same few
+// statements for every event, and
 // parsing the SQL again for each was about a third of a rebuild's CPU
 // (docs/performance.md). A statement first seen inside a transaction cannot
 // be prepared there (the transaction holds the writer's only connection,
 // and database/sql prepares on the *sql.DB), so it is prepared after the
 // commit, for the transactions that follow; database/sql then reuses it on
-// the writer's connection. Statements run to completion (Exec), so a
-// prepared one is never active when a table is dropped or the file vacuumed,
-// and SQLite recompiles it by itself after a schema change.
+// the writer's connection. Statements run to completion (Exec) or are reset
+// after their one row (QueryRow; at the latest when the transaction ends),
+// so a prepared one is never active when a table is dropped or the file
+// vacuumed, and SQLite recompiles it by itself after a schema change.
 type stmtCache struct {
 	mu       sync.Mutex
 	prepared map[string]*sql.Stmt // nil: could not be prepared; parse each time
@@ -31,9 +33,10 @@ func newStmtCache() *stmtCache {
 	return &stmtCache{prepared: map[string]*sql.Stmt{}, wanted: map[string]struct{}{}}
 }
 
-// get returns the prepared statement of a query, or nil; a cacheable query
-// not yet prepared is noted for prepare. A nil cache (Views) has nothing.
-func (c *stmtCache) get(query string) *sql.Stmt {
+// get returns the prepared statement of a query, or nil. A query not yet
+// prepared is noted for prepare if it is a single statement and keep says
+// the caller runs it to completion. A nil cache (Views) has nothing.
+func (c *stmtCache) get(query string, keep bool) *sql.Stmt {
 	if c == nil {
 		return nil
 	}
@@ -42,17 +45,16 @@ func (c *stmtCache) get(query string) *sql.Stmt {
 	if st, seen := c.prepared[query]; seen {
 		return st
 	}
-	if cacheable(query) && len(c.wanted) < maxStatements {
+	if keep && singleStatement(query) && len(c.wanted) < maxStatements {
 		c.wanted[query] = struct{}{}
 	}
 	return nil
 }
 
-// cacheable: a single INSERT, UPDATE, DELETE or REPLACE (possibly after
-// WITH). Schema statements run once, and a script of several statements
-// would lose all but the first when prepared.
-func cacheable(query string) bool {
-	return changesRows(query) && !strings.Contains(strings.TrimRight(strings.TrimSpace(query), "; \t\r\n"), ";")
+// singleStatement: a script of several statements would lose all but the
+// first when prepared.
+func singleStatement(query string) bool {
+	return !strings.Contains(strings.TrimRight(strings.TrimSpace(query), "; \t\r\n"), ";")
 }
 
 // prepare prepares the statements noted since the last call. A failure

@@ -9,17 +9,16 @@ import (
 	"github.com/beian/beian/infra/readstore"
 )
 
-func TestCacheable(t *testing.T) {
+func TestSingleStatement(t *testing.T) {
 	for q, want := range map[string]bool{
 		`INSERT INTO t VALUES (?)`:                           true,
 		`UPDATE t SET n = n + 1 WHERE k = ?;`:                true,
 		`DELETE FROM t; DELETE FROM u`:                       false,
-		`CREATE TABLE IF NOT EXISTS t (k BIGINT)`:            false,
-		`SELECT n FROM t WHERE k = ?`:                        false,
+		`SELECT n FROM t WHERE k = ?`:                        true,
 		`INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)`: false,
 	} {
-		if got := cacheable(q); got != want {
-			t.Errorf("cacheable(%q) = %v, want %v", q, got, want)
+		if got := singleStatement(q); got != want {
+			t.Errorf("singleStatement(%q) = %v, want %v", q, got, want)
 		}
 	}
 }
@@ -104,4 +103,60 @@ func TestStatementCacheStartsOverWhenFull(t *testing.T) {
 	if len(s.stmts.prepared) > maxStatements {
 		t.Fatalf("%d statements kept, at most %d", len(s.stmts.prepared), maxStatements)
 	}
+}
+
+// The writer keeps the SELECTs it reads one row of prepared (a projection
+// reads a row before it writes one), not those it iterates; a row left
+// unread does not keep its statement busy past the transaction, so its
+// table can still be dropped.
+func TestWriterReusesPreparedRowReads(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(Config{Path: filepath.Join(t.TempDir(), "read.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const read, list = `SELECT v FROM t WHERE k = ?`, `SELECT k FROM t ORDER BY k`
+	update := func(fn func(ctx context.Context, tx readstore.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(ctx context.Context, tx readstore.Tx) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT); INSERT INTO t VALUES ('a', 1), ('b', 2)`)
+		return err
+	})
+	for want := range int64(3) {
+		update(func(ctx context.Context, tx readstore.Tx) error {
+			var v int64
+			if err := tx.QueryRow(ctx, read, "a").Scan(&v); err != nil {
+				return err
+			}
+			if v != want+1 {
+				return fmt.Errorf("read %d, want %d", v, want+1)
+			}
+			rows, err := tx.Query(ctx, list)
+			if err != nil {
+				return err
+			}
+			rows.Close()
+			_, err = tx.Exec(ctx, `UPDATE t SET v = v + 1 WHERE k = ?`, "a")
+			return err
+		})
+	}
+	if s.stmts.prepared[read] == nil {
+		t.Fatal("the one-row read was not prepared")
+	}
+	if _, kept := s.stmts.prepared[list]; kept {
+		t.Fatal("an iterated query was kept prepared")
+	}
+	update(func(ctx context.Context, tx readstore.Tx) error {
+		tx.QueryRow(ctx, read, "b") // never scanned
+		return nil
+	})
+	update(func(ctx context.Context, tx readstore.Tx) error {
+		_, err := tx.Exec(ctx, `DROP TABLE t`)
+		return err
+	})
 }

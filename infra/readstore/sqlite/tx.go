@@ -28,7 +28,8 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 		return 0, err
 	}
 	var res sql.Result
-	if st := t.stmts.get(query); st != nil {
+	// Schema statements run once: only row changes are kept prepared.
+	if st := t.stmts.get(query, changesRows(query)); st != nil {
 		res, err = t.sqlTx.StmtContext(ctx, st).ExecContext(ctx, bound...)
 	} else {
 		res, err = t.sqlTx.ExecContext(ctx, query, bound...)
@@ -47,19 +48,31 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 }
 
 func (t *tx) Query(ctx context.Context, query string, args ...any) (readstore.Rows, error) {
+	return t.query(ctx, query, nil, args)
+}
+
+// QueryRow reads one row and resets the statement, so the writer keeps its
+// SELECTs prepared too (a projection reads a row before it writes one).
+func (t *tx) QueryRow(ctx context.Context, query string, args ...any) readstore.Row {
+	return readstore.FirstRow(t.query(ctx, query, t.stmts.get(query, strings.EqualFold(firstWord(query), "SELECT")), args))
+}
+
+// query runs a query through its prepared statement st, if there is one.
+func (t *tx) query(ctx context.Context, query string, st *sql.Stmt, args []any) (readstore.Rows, error) {
 	bound, err := t.g.Begin("query", query, args, bind)
 	if err != nil {
 		return nil, err
 	}
-	r, err := t.sqlTx.QueryContext(ctx, query, bound...)
+	var r *sql.Rows
+	if st != nil {
+		r, err = t.sqlTx.StmtContext(ctx, st).QueryContext(ctx, bound...)
+	} else {
+		r, err = t.sqlTx.QueryContext(ctx, query, bound...)
+	}
 	if err != nil {
 		return nil, t.g.Fail("query", query, err)
 	}
 	return t.g.Rows(query, sqlRows{r}), nil
-}
-
-func (t *tx) QueryRow(ctx context.Context, query string, args ...any) readstore.Row {
-	return readstore.FirstRow(t.Query(ctx, query, args...))
 }
 
 // sqlRows are database/sql's rows as the Guard reads them.
