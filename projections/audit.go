@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/beian/beian/infra/readstore"
 )
@@ -39,18 +41,43 @@ func (Audit) Schema() []string {
 	}
 }
 
-// Apply records the event.
-func (p Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
-	return applyEach(ctx, tx, t, batch, p.apply)
+// Apply records the batch's events, several rows per INSERT: one
+// statement per event was a third of a rebuild's writes.
+func (Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error {
+	for len(batch) > 0 {
+		n := auditRowsPerInsert(len(batch))
+		args := make([]any, 0, n*auditColumns)
+		for _, e := range batch[:n] {
+			s := Summarize(e.Domain)
+			md := e.Metadata
+			args = append(args, int64(e.Position), e.FilingID, int64(e.Revision), e.ID, e.Type, md.ActorAccount, md.ActorRole,
+				md.OccurredAt.UnixMilli(), e.RecordedAt.UnixMilli(), md.CommandID, md.CorrelationID, s.Zh, s.En, md.Hash, md.PrevHash)
+		}
+		if _, err := tx.Exec(ctx, t.SQL(auditInsert(n)), args...); err != nil {
+			return fmt.Errorf("events %d to %d: %w", batch[0].Position, batch[n-1].Position, err)
+		}
+		batch = batch[n:]
+	}
+	return nil
 }
 
-func (Audit) apply(ctx context.Context, tx readstore.Tx, t Tables, e Event) error {
-	s := Summarize(e.Domain)
-	md := e.Metadata
-	_, err := tx.Exec(ctx, t.SQL(`INSERT INTO {audit} (position, filing_id, revision, event_id, type, actor_account, actor_role,
+const auditColumns = 15
+
+// auditRowsPerInsert is 32, 8 or 1 rows: few statement texts, so that the
+// read store keeps each prepared, and 32 rows bind 480 values, well within
+// SQLite's and PostgreSQL's limits.
+func auditRowsPerInsert(left int) int {
+	for _, n := range []int{32, 8} {
+		if left >= n {
+			return n
+		}
+	}
+	return 1
+}
+
+func auditInsert(rows int) string {
+	values := "(" + strings.Repeat("?, ", auditColumns-1) + "?)"
+	return `INSERT INTO {audit} (position, filing_id, revision, event_id, type, actor_account, actor_role,
 			occurred_at, recorded_at, command_id, correlation_id, summary_zh, summary_en, hash, prev_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING`),
-		int64(e.Position), e.FilingID, int64(e.Revision), e.ID, e.Type, md.ActorAccount, md.ActorRole,
-		md.OccurredAt.UnixMilli(), e.RecordedAt.UnixMilli(), md.CommandID, md.CorrelationID, s.Zh, s.En, md.Hash, md.PrevHash)
-	return err
+		VALUES ` + strings.Repeat(values+", ", rows-1) + values + ` ON CONFLICT (position) DO NOTHING`
 }
