@@ -61,6 +61,13 @@ func TestIndex(t *testing.T) {
 	appendTo(t, store, "f3", verified("a3"))
 	appendTo(t, store, "f3", event(domain.TypeAbandoned, `{}`))
 	appendTo(t, store, "f4", verified("a3"))
+	// Ids as NewFilingID makes them (UUIDs, kept as 16 bytes) and others
+	// (kept by name) come back as they were.
+	const uuidID, upperID = "6f1c1f4e-2b1a-5c4e-9a55-6265069616e0", "7A2C1F4E-2B1A-5C4E-9A55-6265069616E0"
+	appendTo(t, store, uuidID, verified("u1"))
+	appendTo(t, store, upperID, verified("u2"))
+	appendTo(t, store, "f6", verified("a6"))
+	appendTo(t, store, "f6", event(domain.TypeExpired, `{}`))
 
 	ctx, cancel := context.WithCancel(t.Context())
 	gated := gatedStore{Store: store, gate: make(chan struct{})}
@@ -77,7 +84,7 @@ func TestIndex(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	for account, want := range map[string]string{"a1": "f1", "a2": "", "a3": "f4", "nobody": ""} {
+	for account, want := range map[string]string{"a1": "f1", "a2": "", "a3": "f4", "nobody": "", "u1": uuidID, "u2": upperID, "a6": ""} {
 		got, err := ix.OpenFiling(ctx, account)
 		if err != nil || got != want {
 			t.Errorf("open filing of %s: %q, %v; want %q", account, got, err, want)
