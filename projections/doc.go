@@ -1,8 +1,9 @@
 // Package projections builds the read models from the event log: filing
 // progress, the audit trail, the review queue and statistics. A Runner
-// subscribes to $all for each projection from its checkpoint and applies
-// events in batches, writing the rows and the checkpoint in one read-store
-// transaction, so no event is applied twice or skipped across crashes.
+// applies $all to each projection from its checkpoint in batches, writing
+// the rows and the checkpoint in one read-store transaction, so no event is
+// applied twice or skipped across crashes. Projections at one position
+// read the log through one subscription and decode each event once (feed).
 //
 // Projections are versioned and blue/green: a new version (or a rebuild)
 // fills fresh tables while the live ones serve, then the registry switches

@@ -27,6 +27,7 @@ type Projection interface {
 	// Apply folds a batch of filing events, in log order, into the tables,
 	// inside the batch's transaction. A projection that keeps a filing's
 	// folded state reads and writes it once per batch, not once per event.
+	// The events are shared with the other projections: read them only.
 	Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event) error
 }
 
@@ -116,7 +117,7 @@ func storedState(ctx context.Context, tx readstore.Tx, t Tables, query, id strin
 // Filings and Deadlines). It is only correct because the loop is the only
 // writer of its tables (its checkpoint moves by compare-and-set in each
 // batch) and because a batch that fails ends the loop's subscription, and
-// its Tables with it: it never holds a state that was not committed.
+// its Tables with it: a state that was not committed is never used.
 type writtenStates struct {
 	states map[string]writtenState
 }

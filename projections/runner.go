@@ -188,10 +188,13 @@ func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) (st
 // build runs until the context given to Start ends.
 func (r *Runner) Rebuild(ctx context.Context, names ...string) error {
 	var ps []Projection
-	for _, name := range names {
+	for i, name := range names {
 		p := r.Projection(name)
 		if p == nil {
 			return fmt.Errorf("no projection %q", name)
+		}
+		if slices.Contains(names[:i], name) {
+			return fmt.Errorf("%s listed twice", name)
 		}
 		r.mu.Lock()
 		_, busy := r.building[name]
@@ -209,6 +212,7 @@ func (r *Runner) Rebuild(ctx context.Context, names ...string) error {
 		}
 		s, err := r.build(ctx, p, gens)
 		if err != nil {
+			r.run(starts) // those registered already are built, not left behind
 			return err
 		}
 		starts = append(starts, s)
@@ -428,6 +432,7 @@ func (r *Runner) Wait() {
 	for _, l := range loops {
 		<-l.done
 	}
+	r.feed.wait()
 }
 
 // notify wakes waiters; the caller holds r.mu.

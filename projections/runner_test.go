@@ -538,7 +538,9 @@ func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 	waitAll(t, ctx, r, last, "filings")
 	stop()
 	r.Wait()
-	waitOpen(0)
+	if open, _ := log.counts(); open != 0 {
+		t.Fatalf("%d subscriptions open after Wait", open)
+	}
 
 	// Filings from the head and three new projections from the start: two
 	// subscriptions, one once all have caught up.

@@ -94,7 +94,7 @@ func (Statistics) fold(ctx context.Context, tx readstore.Tx, t Tables, run filin
 	if err != nil && !errors.Is(err, readstore.ErrNoRows) {
 		return err
 	}
-	inserted, status := !known, stored
+	missing, status := !known, stored
 	for _, e := range run {
 		if next, changes := domain.StatusAfter(e.Domain); changes {
 			if known {
@@ -114,7 +114,7 @@ func (Statistics) fold(ctx context.Context, tx readstore.Tx, t Tables, run filin
 	switch {
 	case !known || status == stored:
 		return nil
-	case inserted:
+	case missing:
 		_, err = tx.Exec(ctx, t.SQL(`INSERT INTO {stats_filings} (filing_id, status, province, submission) VALUES (?, ?, ?, 0)`), id, status, province)
 	default:
 		_, err = tx.Exec(ctx, t.SQL(`UPDATE {stats_filings} SET status = ? WHERE filing_id = ?`), status, id)

@@ -49,6 +49,9 @@ func (s *service) purge(ctx context.Context, runner *projections.Runner) error {
 		return ctx.Err()
 	case <-time.After(s.keys.CacheTTL()):
 	}
+	// Every projection is rebuilt at once, reading the log once; the read
+	// store holds the old and the new tables of all of them until the
+	// rebuilds end and Compact reclaims the space.
 	var names []string
 	for _, p := range projectionSet(s.rules) {
 		names = append(names, p.Name())

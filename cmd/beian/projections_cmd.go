@@ -104,7 +104,7 @@ func (s *service) waitCaughtUp(ctx context.Context) error {
 	}
 }
 
-// waitRebuilt waits until no rebuild of the projection is in progress.
+// waitRebuilt waits until no rebuild of the named projections is in progress.
 func waitRebuilt(ctx context.Context, runner *projections.Runner, names ...string) error {
 	for {
 		building := false

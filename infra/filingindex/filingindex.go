@@ -118,7 +118,9 @@ func (ix *Index) apply(e *eventstore.RecordedEvent) error {
 		if err := json.Unmarshal(e.Data, &v); err != nil {
 			return fmt.Errorf("filing index: %s: %w", e.Type, err)
 		}
-		ix.open.put(accountKey(v.Account), filing)
+		if displaced, ok := ix.open.put(accountKey(v.Account), filing); ok {
+			delete(ix.named, displaced)
+		}
 		if !canonical {
 			ix.named[filing] = strings.Clone(id)
 		}

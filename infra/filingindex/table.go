@@ -71,11 +71,15 @@ func (t *table) filing(account key) (key, bool) {
 	return t.pairs[t.byAccount[i]].filing, true
 }
 
-// put records an account's new open filing. The account's earlier filing,
-// if still open, is forgotten: the account is answered with the new one,
-// and the earlier one's end changes nothing.
-func (t *table) put(account, filing key) {
-	t.removeBy(t.byAccount, byAccount, account)
+// put records an account's new open filing and returns the filing it
+// displaced, if any. The account's earlier filing, if still open, is
+// forgotten: the account is answered with the new one, and the earlier
+// one's end changes nothing.
+func (t *table) put(account, filing key) (displaced key, ok bool) {
+	if i, found := t.slot(t.byAccount, byAccount, account); found {
+		displaced, ok = t.pairs[t.byAccount[i]].filing, true
+		t.removeBy(t.byAccount, byAccount, account)
+	}
 	t.removeBy(t.byFiling, byFiling, filing)
 	if (t.n+1)*4 > len(t.byAccount)*3 {
 		t.grow()
@@ -90,6 +94,7 @@ func (t *table) put(account, filing key) {
 	}
 	t.index(place)
 	t.n++
+	return displaced, ok
 }
 
 // index puts the pair at place into both indexes.

@@ -9,13 +9,12 @@ import (
 
 // stmtCache keeps the writer's INSERT, UPDATE and DELETE statements, and
 // the SELECTs it reads one row of, prepared. Projections run the same few
-// statements for every event, and
-// parsing the SQL again for each was about a third of a rebuild's CPU
-// (docs/performance.md). A statement first seen inside a transaction cannot
-// be prepared there (the transaction holds the writer's only connection,
-// and database/sql prepares on the *sql.DB), so it is prepared after the
-// commit, for the transactions that follow; database/sql then reuses it on
-// the writer's connection. Statements run to completion (Exec) or are reset
+// statements for every event, and parsing the SQL again for each was about
+// a third of a rebuild's CPU (docs/performance.md). A statement first seen
+// inside a transaction cannot be prepared there (the transaction holds the
+// writer's only connection, and database/sql prepares on the *sql.DB), so
+// it is prepared after the commit, for the transactions that follow;
+// database/sql then reuses it on the writer's connection. Statements run to completion (Exec) or are reset
 // after their one row (QueryRow; at the latest when the transaction ends),
 // so a prepared one is never active when a table is dropped or the file
 // vacuumed, and SQLite recompiles it by itself after a schema change.
@@ -35,7 +34,8 @@ func newStmtCache() *stmtCache {
 
 // get returns the prepared statement of a query, or nil. A query not yet
 // prepared is noted for prepare if it is a single statement and keep says
-// the caller runs it to completion. A nil cache (Views) has nothing.
+// the caller ends it at once (Exec of a row change, QueryRow). A nil cache
+// (Views) has nothing.
 func (c *stmtCache) get(query string, keep bool) *sql.Stmt {
 	if c == nil {
 		return nil
