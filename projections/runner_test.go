@@ -31,7 +31,8 @@ type stores struct {
 	events  *eventsqlite.Store
 	read    readstore.Store
 	rules   *domain.Rules
-	batch   int // events per transaction of the runners it starts
+	batch   int              // events per transaction of the runners it starts
+	log     eventstore.Store // what the runners read, if not events
 }
 
 func newStores(t *testing.T, b backend) *stores {
@@ -63,7 +64,11 @@ func (s *stores) runner(t *testing.T, ctx context.Context, ps ...projections.Pro
 	if len(ps) == 0 {
 		ps = []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
 	}
-	r, err := projections.NewRunner(projections.Config{Events: s.events, Read: s.read, Projections: ps,
+	var events eventstore.Store = s.events
+	if s.log != nil {
+		events = s.log
+	}
+	r, err := projections.NewRunner(projections.Config{Events: events, Read: s.read, Projections: ps,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: s.batch})
 	if err != nil {
 		t.Fatal(err)
@@ -506,16 +511,9 @@ func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:5]...)
 	}
 	log := &countingLog{Store: s.events}
+	s.log = log
 	runner := func(ctx context.Context, ps ...projections.Projection) *projections.Runner {
-		r, err := projections.NewRunner(projections.Config{Events: log, Read: s.read, Projections: ps,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: s.batch})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return r
+		return s.runner(t, ctx, ps...)
 	}
 	waitOpen := func(want int) {
 		t.Helper()
