@@ -53,7 +53,7 @@ func (Audit) Apply(ctx context.Context, tx readstore.Tx, t Tables, batch []Event
 			args = append(args, int64(e.Position), e.FilingID, int64(e.Revision), e.ID, e.Type, md.ActorAccount, md.ActorRole,
 				md.OccurredAt.UnixMilli(), e.RecordedAt.UnixMilli(), md.CommandID, md.CorrelationID, s.Zh, s.En, md.Hash, md.PrevHash)
 		}
-		if _, err := tx.Exec(ctx, t.SQL(auditInsert(n)), args...); err != nil {
+		if _, err := tx.Exec(ctx, t.SQL(auditInserts[n]), args...); err != nil {
 			return fmt.Errorf("events %d to %d: %w", batch[0].Position, batch[n-1].Position, err)
 		}
 		batch = batch[n:]
@@ -74,6 +74,10 @@ func auditRowsPerInsert(left int) int {
 	}
 	return 1
 }
+
+// auditInserts are the statements of each size auditRowsPerInsert picks,
+// written once.
+var auditInserts = map[int]string{32: auditInsert(32), 8: auditInsert(8), 1: auditInsert(1)}
 
 func auditInsert(rows int) string {
 	values := "(" + strings.Repeat("?, ", auditColumns-1) + "?)"

@@ -84,6 +84,15 @@ func NewRunner(cfg Config) (*Runner, error) {
 		feed: newFeed(cfg.Events, cfg.BatchSize)}, nil
 }
 
+// Names lists the projections' names, in the order of the configuration.
+func (r *Runner) Names() []string {
+	names := make([]string, len(r.cfg.Projections))
+	for i, p := range r.cfg.Projections {
+		names[i] = p.Name()
+	}
+	return names
+}
+
 // Projection returns the projection with the name, or nil.
 func (r *Runner) Projection(name string) Projection {
 	for _, p := range r.cfg.Projections {

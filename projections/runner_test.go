@@ -127,6 +127,18 @@ func facts(registrant string) domain.DomainFacts {
 	return domain.DomainFacts{Registrar: "r", RegistrarApproved: true, ExpiresAt: t0.AddDate(2, 0, 0), RealNameVerified: true, RegistrantName: registrant}
 }
 
+// fileLives files n filings f00, f01, … one after the other, each with the
+// first steps(i) commands of its life, and returns the last position.
+func (s *stores) fileLives(t *testing.T, n int, steps func(i int) int) uint64 {
+	t.Helper()
+	var last uint64
+	for i := range n {
+		id := fmt.Sprintf("f%02d", i)
+		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:steps(i)]...)
+	}
+	return last
+}
+
 // lifeCommands are the commands of an individual's filing in Beijing from
 // start to ICP numbers, for filing id.
 func lifeCommands(id, domainName string) []domain.Command {
@@ -246,12 +258,7 @@ func TestRestartConvergesToARebuild(t *testing.T) { eachReadStore(t, testRestart
 
 func testRestartConvergesToARebuild(t *testing.T, b backend) {
 	s := newStores(t, b)
-	var last uint64
-	for i := range 12 {
-		id := fmt.Sprintf("f%02d", i)
-		cmds := lifeCommands(id, fmt.Sprintf("site%02d.cn", i))
-		last = s.file(t, id, cmds[:4+i%9]...)
-	}
+	last := s.fileLives(t, 12, func(i int) int { return 4 + i%9 })
 	ctx, stop := context.WithCancel(context.Background())
 	r := s.runner(t, ctx)
 	// Stop it as soon as it has applied part of the log.
@@ -505,16 +512,9 @@ func TestProjectionsReadTheLogOnce(t *testing.T) { eachReadStore(t, testProjecti
 
 func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 	s := newStores(t, b)
-	var last uint64
-	for i := range 6 {
-		id := fmt.Sprintf("f%02d", i)
-		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:5]...)
-	}
+	last := s.fileLives(t, 6, func(int) int { return 5 })
 	log := &countingLog{Store: s.events}
 	s.log = log
-	runner := func(ctx context.Context, ps ...projections.Projection) *projections.Runner {
-		return s.runner(t, ctx, ps...)
-	}
 	waitOpen := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -532,7 +532,7 @@ func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 
 	// Filings alone, then stopped: its checkpoint is the head.
 	ctx, stop := context.WithCancel(context.Background())
-	r := runner(ctx, projections.Filings{})
+	r := s.runner(t, ctx, projections.Filings{})
 	waitAll(t, ctx, r, last, "filings")
 	stop()
 	r.Wait()
@@ -545,7 +545,7 @@ func testProjectionsReadTheLogOnce(t *testing.T, b backend) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}}
-	r = runner(ctx, all...)
+	r = s.runner(t, ctx, all...)
 	waitAll(t, ctx, r, last)
 	waitOpen(1)
 	_, before := log.counts()
@@ -593,11 +593,7 @@ func TestAFailedBatchIsFoldedAgainFromTheStore(t *testing.T) {
 
 func testAFailedBatchIsFoldedAgainFromTheStore(t *testing.T, b backend) {
 	s := newStores(t, b)
-	var last uint64
-	for i := range 6 {
-		id := fmt.Sprintf("f%02d", i)
-		last = s.file(t, id, lifeCommands(id, fmt.Sprintf("site%02d.cn", i))[:6]...)
-	}
+	last := s.fileLives(t, 6, func(int) int { return 6 })
 	ps := []projections.Projection{projections.Filings{}, projections.Deadlines{Rules: s.rules}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -97,15 +97,11 @@ func rebuildAll(ctx context.Context, s *service) (*bench.Rebuild, error) {
 	cpu := cpuTime()
 	start := time.Now()
 	took := map[string]float64{}
-	all := projectionSet(s.rules)
-	var names []string
-	for _, p := range all {
-		names = append(names, p.Name())
-	}
+	names := s.runner.Names()
 	if err := s.runner.Rebuild(ctx, names...); err != nil {
 		return nil, fmt.Errorf("rebuild: %w", err)
 	}
-	for len(took) < len(all) {
+	for len(took) < len(names) {
 		for _, st := range s.runner.Status() {
 			if _, done := took[st.Name]; done {
 				continue

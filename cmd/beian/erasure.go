@@ -52,10 +52,7 @@ func (s *service) purge(ctx context.Context, runner *projections.Runner) error {
 	// Every projection is rebuilt at once, reading the log once; the read
 	// store holds the old and the new tables of all of them until the
 	// rebuilds end and Compact reclaims the space.
-	var names []string
-	for _, p := range projectionSet(s.rules) {
-		names = append(names, p.Name())
-	}
+	names := runner.Names()
 	if err := waitRebuilt(ctx, runner, names...); err != nil { // rebuilds already under way started before the erasure
 		return fmt.Errorf("erasure: %w", err)
 	}

@@ -46,10 +46,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if sub == "rebuild" {
 		names := []string{name}
 		if name == "" {
-			names = nil
-			for _, p := range projectionSet(s.rules) {
-				names = append(names, p.Name())
-			}
+			names = s.runner.Names()
 		}
 		if err := s.waitCaughtUp(ctx); err != nil {
 			return err

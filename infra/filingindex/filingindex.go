@@ -99,32 +99,31 @@ func (ix *Index) consume(sub eventstore.Subscription) error {
 }
 
 func (ix *Index) apply(e *eventstore.RecordedEvent) error {
-	id, isFiling := strings.CutPrefix(e.Stream, "filing-")
-	if !isFiling {
-		ix.mu.Lock()
-		defer ix.mu.Unlock()
-		ix.advance(e.Position)
-		return nil
-	}
-	filing, canonical := filingKey(id)
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.advance(e.Position)
-	switch e.Type {
-	case domain.TypeTypeVerified:
+	id := strings.TrimPrefix(e.Stream, "filing-")
+	var account string
+	if e.Type == domain.TypeTypeVerified {
 		var v struct {
 			Account string `json:"account"`
 		}
 		if err := json.Unmarshal(e.Data, &v); err != nil {
 			return fmt.Errorf("filing index: %s: %w", e.Type, err)
 		}
-		if displaced, ok := ix.open.put(accountKey(v.Account), filing); ok {
+		account = v.Account
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.advance(e.Position)
+	switch e.Type {
+	case domain.TypeTypeVerified:
+		filing, canonical := filingKey(id)
+		if displaced, ok := ix.open.put(accountKey(account), filing); ok {
 			delete(ix.named, displaced)
 		}
 		if !canonical {
 			ix.named[filing] = strings.Clone(id)
 		}
 	case domain.TypeAbandoned, domain.TypeExpired, domain.TypeBureauApproved:
+		filing, _ := filingKey(id)
 		ix.open.removeFiling(filing)
 		delete(ix.named, filing)
 	}
