@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beian/beian/domain"
 	"github.com/beian/beian/infra/eventstore"
@@ -48,9 +47,6 @@ type SubjectKeys interface {
 	// Erase destroys the subject's key; erasing an erased subject does nothing.
 	Erase(ctx context.Context, subject string, at time.Time) (string, bool, error)
 }
-
-// maxReason bounds the reason, in characters.
-const maxReason = 500
 
 // NewEraseSubjectHandler returns the EraseSubject handler; only admins run it.
 func NewEraseSubjectHandler(exec *Executor, keys SubjectKeys, logger *slog.Logger, metrics Metrics) Handler[EraseSubject] {
@@ -157,20 +153,6 @@ func (h eraseSubjectHandler) validate(ctx context.Context, c EraseSubject) (stri
 		return "", &domain.ValidationError{Fields: problems}
 	}
 	return subject, nil
-}
-
-// reasonProblem checks the reason an audited act gives (an erasure, a
-// reveal of personal data): required, at most maxReason characters. zhName
-// names it in the Chinese message.
-func reasonProblem(path, reason string, required domain.Message, zhName string) (domain.FieldError, bool) {
-	switch {
-	case reason == "":
-		return domain.FieldError{Path: path, Code: domain.CodeRequired, Message: required}, true
-	case utf8.RuneCountInString(reason) > maxReason:
-		return domain.FieldError{Path: path, Code: domain.CodeTooLong, Message: domain.Message{
-			Zh: fmt.Sprintf("%s不能超过 %d 个字", zhName, maxReason), En: fmt.Sprintf("the reason may have at most %d characters", maxReason)}}, true
-	}
-	return domain.FieldError{}, false
 }
 
 // erasureOf finds an earlier erasure of the subject.

@@ -236,7 +236,6 @@ func open(ctx context.Context, cfg config) (_ *service, err error) {
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.index = filingindex.Start(bg, s.log, logger)
-	s.background.Go(func() { <-s.index.Done() }) // close waits for it before closing the log
 	s.app, err = commands.NewApplication(commands.NewExecutor(s.events, s.rules, cfg.Clock).WithSealer(privacy.Sealer{P: s.privacy}), commands.Ports{
 		Domains: s.sim, Filings: s.sim, Inventory: s.sim, Attribution: s.sim, Index: s.index,
 		OCR: s.sim, Liveness: s.sim, SMS: s.sim, Blobs: blobs, Subjects: s.privacy,
@@ -385,6 +384,9 @@ func (s *service) close() {
 		s.cancel()
 	}
 	s.background.Wait() // the campaign steps down before it returns
+	if s.index != nil {
+		<-s.index.Done() // it reads the log
+	}
 	if l := s.leader(); l != nil {
 		l.stop()
 	}

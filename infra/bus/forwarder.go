@@ -64,6 +64,8 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS forwarder_checkpoints (
 
 // Run forwards until ctx ends, resubscribing with backoff after failures.
 func (f *Forwarder) Run(ctx context.Context) error {
+	// A read store that refuses the checkpoint table is misconfigured, not
+	// a dropped subscription: fail now rather than retry it forever.
 	if err := f.ensureSchema(ctx); err != nil {
 		return err
 	}

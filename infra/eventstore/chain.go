@@ -79,14 +79,15 @@ func (e *BrokenLinkError) Error() string {
 // It returns the last hash, or the first broken link.
 func VerifyChain(events []RecordedEvent) (string, error) {
 	h := &heads{last: map[string]Head{}}
-	last := ""
 	for _, e := range events {
 		if err := h.add(e); err != nil {
 			return "", err
 		}
-		last = h.last[e.Stream].Hash
 	}
-	return last, nil
+	if len(events) == 0 {
+		return "", nil
+	}
+	return h.last[events[len(events)-1].Stream].Hash, nil
 }
 
 // Head is a stream's last event as a checkpoint records it.

@@ -41,8 +41,11 @@ type KeyStore struct {
 	cache map[string]cachedKey // subject → key, bounded
 }
 
+// cachedKey keeps the key with its AEAD: an AES key schedule costs more
+// than the few fields of a payload it opens.
 type cachedKey struct {
 	key   []byte
+	aead  cipher.AEAD
 	until time.Time
 }
 
@@ -127,8 +130,19 @@ func aead(key []byte) (cipher.AEAD, error) {
 // subject has none. An erased subject gets ErrErased, never a new key: its
 // old ciphertexts must stay unreadable.
 func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte, error) {
-	if key, ok := k.cached(subject); ok {
-		return key, nil
+	c, err := k.entry(ctx, subject, create)
+	return c.key, err
+}
+
+// Cipher is the AEAD of the subject's key, as Key finds or makes it.
+func (k *KeyStore) Cipher(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
+	c, err := k.entry(ctx, subject, create)
+	return c.aead, err
+}
+
+func (k *KeyStore) entry(ctx context.Context, subject string, create bool) (cachedKey, error) {
+	if c, ok := k.cached(subject); ok {
+		return c, nil
 	}
 	var sealed *string
 	var found bool
@@ -148,11 +162,11 @@ func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte
 		return nil
 	}
 	if err := k.store.View(ctx, read); err != nil {
-		return nil, k.fail(subject, err)
+		return cachedKey{}, k.fail(subject, err)
 	}
 	switch {
 	case !found && !create:
-		return nil, fmt.Errorf("no key for subject %s", subject)
+		return cachedKey{}, fmt.Errorf("no key for subject %s", subject)
 	case !found:
 		// Another replica may create the same subject's key meanwhile:
 		// Updates are serialised, so reading again inside one decides.
@@ -172,15 +186,18 @@ func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte
 			return nil
 		})
 		if err != nil {
-			return nil, k.fail(subject, err)
+			return cachedKey{}, k.fail(subject, err)
 		}
 	}
 	key, err := k.open(subject, sealed)
 	if err != nil {
-		return nil, err
+		return cachedKey{}, err
 	}
-	k.remember(subject, key)
-	return key, nil
+	c, err := aead(key)
+	if err != nil {
+		return cachedKey{}, err
+	}
+	return k.remember(subject, cachedKey{key: key, aead: c}), nil
 }
 
 func (k *KeyStore) fail(subject string, err error) error {
@@ -219,23 +236,25 @@ func (k *KeyStore) open(subject string, sealed *string) ([]byte, error) {
 	return key, nil
 }
 
-func (k *KeyStore) cached(subject string) ([]byte, bool) {
+func (k *KeyStore) cached(subject string) (cachedKey, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c, ok := k.cache[subject]
 	if !ok || !k.now().Before(c.until) {
-		return nil, false
+		return cachedKey{}, false
 	}
-	return c.key, true
+	return c, true
 }
 
-func (k *KeyStore) remember(subject string, key []byte) {
+func (k *KeyStore) remember(subject string, c cachedKey) cachedKey {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if len(k.cache) > 10_000 {
 		clear(k.cache)
 	}
-	k.cache[subject] = cachedKey{key: key, until: k.now().Add(k.ttl)}
+	c.until = k.now().Add(k.ttl)
+	k.cache[subject] = c
+	return c
 }
 
 // Erase destroys a subject's key for good and reports whether there was

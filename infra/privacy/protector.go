@@ -3,7 +3,6 @@ package privacy
 import (
 	"bytes"
 	"context"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -91,7 +90,7 @@ func (p *Protector) Seal(ctx context.Context, data []byte, sc SealContext) ([]by
 	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, err
 	}
-	s := sealer{p: p, ctx: ctx, sc: sc, subjects: map[string]string{}, ciphers: map[string]cipher.AEAD{}}
+	s := sealer{p: p, ctx: ctx, sc: sc, subjects: map[string]string{}}
 	v = s.walk(v, "", "")
 	if s.err != nil {
 		return nil, s.err
@@ -105,7 +104,6 @@ type sealer struct {
 	sc       SealContext
 	err      error
 	subjects map[string]string // certificate number → subject id, this call's
-	ciphers  map[string]cipher.AEAD
 }
 
 // personFields are sealed under the subject of the person object they are in.
@@ -183,7 +181,7 @@ func (s *sealer) seal(v any, certificate string) any {
 		subject = s.p.SubjectID(certificate)
 		s.subjects[certificate] = subject
 	}
-	gcm, err := s.p.cipherFor(s.ctx, subject, true, s.ciphers)
+	gcm, err := s.p.keys.Cipher(s.ctx, subject, true)
 	if err != nil {
 		s.err = fmt.Errorf("seal for subject %s: %w", subject, err)
 		return v
@@ -208,9 +206,8 @@ func (p *Protector) Open(ctx context.Context, data []byte) ([]byte, error) {
 		return nil, err
 	}
 	var firstErr error
-	ciphers := map[string]cipher.AEAD{}
 	v = openAll(v, func(s string) string {
-		out, err := p.open(ctx, s, ciphers)
+		out, err := p.open(ctx, s)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -240,12 +237,12 @@ func openAll(v any, open func(string) string) any {
 	return v
 }
 
-func (p *Protector) open(ctx context.Context, sealed string, ciphers map[string]cipher.AEAD) (string, error) {
+func (p *Protector) open(ctx context.Context, sealed string) (string, error) {
 	subject, b64, ok := strings.Cut(strings.TrimPrefix(sealed, sealedPrefix), ":")
 	if !ok {
 		return "", errors.New("malformed sealed value")
 	}
-	gcm, err := p.cipherFor(ctx, subject, false, ciphers)
+	gcm, err := p.keys.Cipher(ctx, subject, false)
 	if errors.Is(err, ErrErased) {
 		return Erased, nil
 	}
@@ -264,23 +261,4 @@ func (p *Protector) open(ctx context.Context, sealed string, ciphers map[string]
 		return "", fmt.Errorf("sealed value of %s does not open: %w", subject, err)
 	}
 	return string(plain), nil
-}
-
-// cipherFor returns the subject's AEAD, made once per Seal or Open call: a
-// payload holds several fields of one person, and each AES key schedule
-// costs more than the field it opens.
-func (p *Protector) cipherFor(ctx context.Context, subject string, create bool, made map[string]cipher.AEAD) (cipher.AEAD, error) {
-	if c, ok := made[subject]; ok {
-		return c, nil
-	}
-	key, err := p.keys.Key(ctx, subject, create)
-	if err != nil {
-		return nil, err
-	}
-	c, err := aead(key)
-	if err != nil {
-		return nil, err
-	}
-	made[subject] = c
-	return c, nil
 }

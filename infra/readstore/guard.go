@@ -26,6 +26,7 @@ type DriverRows interface {
 type Guard struct {
 	ctx    context.Context
 	ctxErr func(context.Context, error) error // the driver's error in terms of the context, if it ended
+	bind   func([]any) ([]any, error)         // the adapter's conversion of arguments
 	open   *guardedRows                       // the Rows being read, nil if none
 	failed error                              // the first failed statement; the transaction is aborted
 	done   bool                               // fn has returned
@@ -33,15 +34,16 @@ type Guard struct {
 
 // NewGuard guards one transaction of the Update or View whose context is
 // ctx. ctxErr reports a statement that failed because ctx ended as the
-// context's error, which is what the caller can act on.
-func NewGuard(ctx context.Context, ctxErr func(context.Context, error) error) *Guard {
-	return &Guard{ctx: ctx, ctxErr: ctxErr}
+// context's error, which is what the caller can act on; bind converts a
+// statement's arguments for the driver.
+func NewGuard(ctx context.Context, ctxErr func(context.Context, error) error, bind func([]any) ([]any, error)) *Guard {
+	return &Guard{ctx: ctx, ctxErr: ctxErr, bind: bind}
 }
 
 // Begin checks that a statement may run now and converts its arguments
 // with the adapter's bind. Arguments refused before the statement reached
 // the database fail the transaction all the same.
-func (g *Guard) Begin(op, query string, args []any, bind func([]any) ([]any, error)) ([]any, error) {
+func (g *Guard) Begin(op, query string, args []any) ([]any, error) {
 	switch {
 	case g.done:
 		return nil, Wrap(op, query, ErrTxDone)
@@ -50,7 +52,7 @@ func (g *Guard) Begin(op, query string, args []any, bind func([]any) ([]any, err
 	case g.open != nil:
 		return nil, g.Fail(op, query, ErrRowsOpen)
 	}
-	bound, err := bind(args)
+	bound, err := g.bind(args)
 	if err != nil {
 		return nil, g.Fail(op, query, err)
 	}

@@ -315,7 +315,7 @@ func (s *Store) transact(ctx context.Context, pool *pgxpool.Pool, begin string, 
 // is not recovered: the deferred rollback runs while it unwinds, and it
 // goes on with its own stack.
 func (s *Store) run(ctx context.Context, conn *pgx.Conn, fn func(context.Context, readstore.Tx) error) error {
-	t := &tx{g: readstore.NewGuard(ctx, ctxErr), conn: conn}
+	t := &tx{g: readstore.NewGuard(ctx, ctxErr, bind), conn: conn}
 	finished := false
 	defer func() {
 		if !finished {

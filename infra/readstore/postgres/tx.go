@@ -25,7 +25,7 @@ type tx struct {
 }
 
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	bound, err := t.g.Begin("exec", query, args, bind)
+	bound, err := t.g.Begin("exec", query, args)
 	if err != nil {
 		return 0, err
 	}
@@ -41,7 +41,7 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 }
 
 func (t *tx) Query(ctx context.Context, query string, args ...any) (readstore.Rows, error) {
-	bound, err := t.g.Begin("query", query, args, bind)
+	bound, err := t.g.Begin("query", query, args)
 	if err != nil {
 		return nil, err
 	}

@@ -248,7 +248,7 @@ const pinSnapshot = `SELECT 1 FROM sqlite_master LIMIT 1`
 // is not recovered: the deferred rollback runs while it unwinds, and it
 // goes on with its own stack.
 func (s *Store) run(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache, fn func(context.Context, readstore.Tx) error) error {
-	t := &tx{g: readstore.NewGuard(ctx, ctxErr), sqlTx: sqlTx, stmts: stmts}
+	t := &tx{g: readstore.NewGuard(ctx, ctxErr, bind), sqlTx: sqlTx, stmts: stmts}
 	finished := false
 	defer func() {
 		if !finished {

@@ -23,7 +23,7 @@ type tx struct {
 }
 
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	bound, err := t.g.Begin("exec", query, args, bind)
+	bound, err := t.g.Begin("exec", query, args)
 	if err != nil {
 		return 0, err
 	}
@@ -59,7 +59,7 @@ func (t *tx) QueryRow(ctx context.Context, query string, args ...any) readstore.
 
 // query runs a query through its prepared statement st, if there is one.
 func (t *tx) query(ctx context.Context, query string, st *sql.Stmt, args []any) (readstore.Rows, error) {
-	bound, err := t.g.Begin("query", query, args, bind)
+	bound, err := t.g.Begin("query", query, args)
 	if err != nil {
 		return nil, err
 	}
