@@ -37,6 +37,11 @@ func (Audit) Schema() []string {
 			hash           TEXT   NOT NULL,
 			prev_hash      TEXT   NOT NULL
 		)`,
+	}
+}
+
+func (Audit) Indexes() []string {
+	return []string{
 		`CREATE UNIQUE INDEX IF NOT EXISTS {audit}_filing ON {audit} (filing_id, revision)`,
 	}
 }

@@ -37,6 +37,11 @@ func (Deadlines) Schema() []string {
 			due_at    BIGINT NOT NULL,
 			PRIMARY KEY (filing_id, kind)
 		)`,
+	}
+}
+
+func (Deadlines) Indexes() []string {
+	return []string{
 		`CREATE INDEX IF NOT EXISTS {deadline_timers}_due ON {deadline_timers} (due_at, filing_id, kind)`,
 	}
 }

@@ -33,6 +33,11 @@ func (Filings) Schema() []string {
 			position    BIGINT NOT NULL,
 			state       TEXT   NOT NULL
 		)`,
+	}
+}
+
+func (Filings) Indexes() []string {
+	return []string{
 		`CREATE INDEX IF NOT EXISTS {filings}_account ON {filings} (account, updated_at)`,
 		`CREATE INDEX IF NOT EXISTS {filings}_status ON {filings} (status, province, updated_at)`,
 	}

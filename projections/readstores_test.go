@@ -20,6 +20,8 @@ type backend struct {
 	open func(t *testing.T, dir string) (readstore.Store, error)
 	// countTables counts the tables named by its one argument.
 	countTables string
+	// countIndexes counts the indexes named by its one argument.
+	countIndexes string
 }
 
 // eachReadStore runs test once per backend, as subtests named after them.
@@ -29,7 +31,8 @@ func eachReadStore(t *testing.T, test func(t *testing.T, b backend)) {
 		open: func(t *testing.T, dir string) (readstore.Store, error) {
 			return readsqlite.Open(readsqlite.Config{Path: filepath.Join(dir, "read.db")})
 		},
-		countTables: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
+		countTables:  `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
+		countIndexes: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?`,
 	}
 	t.Run(sqlite.name, func(t *testing.T) { test(t, sqlite) })
 	t.Run("postgres", func(t *testing.T) {
@@ -40,7 +43,8 @@ func eachReadStore(t *testing.T, test func(t *testing.T, b backend)) {
 			open: func(t *testing.T, _ string) (readstore.Store, error) {
 				return pgtest.Open(t, url, schema), nil
 			},
-			countTables: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
+			countTables:  `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
+			countIndexes: `SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?`,
 		})
 	})
 }

@@ -26,14 +26,19 @@ func (ReviewQueue) Schema() []string {
 			due_at       BIGINT NOT NULL,
 			flagged      BIGINT NOT NULL
 		)`,
-		`CREATE INDEX IF NOT EXISTS {review_queue}_due ON {review_queue} (due_at, filing_id)`,
-		`CREATE INDEX IF NOT EXISTS {review_queue}_province ON {review_queue} (province, due_at, filing_id)`,
 		// What the queue shows of filings that are not waiting yet.
 		`CREATE TABLE IF NOT EXISTS {review_filings} (
 			filing_id   TEXT PRIMARY KEY,
 			province    TEXT NOT NULL,
 			entity_name TEXT NOT NULL
 		)`,
+	}
+}
+
+func (ReviewQueue) Indexes() []string {
+	return []string{
+		`CREATE INDEX IF NOT EXISTS {review_queue}_due ON {review_queue} (due_at, filing_id)`,
+		`CREATE INDEX IF NOT EXISTS {review_queue}_province ON {review_queue} (province, due_at, filing_id)`,
 	}
 }
 

@@ -166,7 +166,7 @@ func (r *Runner) generations(ctx context.Context, name string) ([]Generation, er
 	return gens, err
 }
 
-// build creates a new generation's tables.
+// build creates a new generation's tables; promote adds their indexes.
 func (r *Runner) build(ctx context.Context, p Projection, gens []Generation) (start, error) {
 	next := 1
 	if len(gens) > 0 {
@@ -363,11 +363,18 @@ func (r *Runner) apply(ctx context.Context, l *loop, t Tables, batch []Event) er
 	return nil
 }
 
-// promote makes a caught-up building generation live in one transaction,
-// then stops the loop of the generation it replaces and drops its tables.
+// promote creates a caught-up building generation's indexes and makes it
+// live in one transaction, then stops the loop of the generation it
+// replaces and drops its tables.
 func (r *Runner) promote(ctx context.Context, l *loop) error {
 	var old []Generation
+	t := newTables(l.p, l.generation)
 	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+		for _, stmt := range l.p.Indexes() {
+			if _, err := tx.Exec(ctx, t.SQL(stmt)); err != nil {
+				return fmt.Errorf("create indexes of %s: %w", l.p.Name(), err)
+			}
+		}
 		gens, err := generations(ctx, tx, l.p.Name())
 		if err != nil {
 			return err

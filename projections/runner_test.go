@@ -453,6 +453,123 @@ func testNewVersionIsBuiltBesideTheOld(t *testing.T, b backend) {
 	}
 }
 
+// TestIndexesComeWithTheLiveGeneration: a generation is built without its
+// secondary indexes, so that a rebuild sorts each once at the end, and has
+// every one of them when it starts to serve.
+func TestIndexesComeWithTheLiveGeneration(t *testing.T) {
+	eachReadStore(t, testIndexesComeWithTheLiveGeneration)
+}
+
+func testIndexesComeWithTheLiveGeneration(t *testing.T, b backend) {
+	s := newStores(t, b)
+	last := s.fileLives(t, 3, func(int) int { return 13 })
+	held := &heldLog{Store: s.events, pass: 20, release: make(chan struct{})}
+	s.log = held
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}, projections.Deadlines{Rules: s.rules}}
+	r := s.runner(t, ctx, all...)
+	indexes := func() map[string]int64 {
+		out := map[string]int64{}
+		err := s.read.View(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			for _, p := range all {
+				for _, name := range indexNames(t, p, 1) {
+					var n int64
+					if err := tx.QueryRow(ctx, s.backend.countIndexes, name).Scan(&n); err != nil {
+						return err
+					}
+					out[name] = n
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	// Every loop has applied part of the log and waits for the rest.
+	for applied := false; !applied; time.Sleep(time.Millisecond) {
+		applied = true
+		for _, st := range r.Status() {
+			if st.CaughtUp || st.Err != nil {
+				t.Fatalf("%s: %+v before the log was released", st.Name, st)
+			}
+			applied = applied && st.Position > 0
+		}
+	}
+	for name, n := range indexes() {
+		if n != 0 {
+			t.Errorf("index %s exists while its generation is built", name)
+		}
+	}
+	close(held.release)
+	waitAll(t, ctx, r, last, "filings", "audit", "review_queue", "stats", "deadlines")
+	got := indexes()
+	for name, n := range got {
+		if n != 1 {
+			t.Errorf("index %s: %d once the generation is live, want 1", name, n)
+		}
+	}
+	if len(got) != 7 {
+		t.Errorf("%d indexes, want the 7 the projections declare: %v", len(got), got)
+	}
+}
+
+// indexNames are the names of p's indexes in generation g.
+func indexNames(t *testing.T, p projections.Projection, g int) []string {
+	t.Helper()
+	var names []string
+	for _, stmt := range p.Indexes() {
+		_, rest, ok := strings.Cut(stmt, "IF NOT EXISTS {")
+		logical, suffix, ok2 := strings.Cut(rest, "}")
+		suffix, _, _ = strings.Cut(suffix, " ")
+		if !ok || !ok2 {
+			t.Fatalf("%s: cannot name the index of %q", p.Name(), stmt)
+		}
+		names = append(names, fmt.Sprintf("%s_v%d_g%d%s", logical, p.Version(), g, suffix))
+	}
+	return names
+}
+
+// heldLog delivers the first pass events of each subscription, then holds
+// the rest until release is closed.
+type heldLog struct {
+	*eventsqlite.Store
+	pass    int
+	release chan struct{}
+}
+
+func (h *heldLog) SubscribeAll(ctx context.Context, after uint64) (eventstore.Subscription, error) {
+	sub, err := h.Store.SubscribeAll(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	return &heldSubscription{Subscription: sub, log: h, ctx: ctx}, nil
+}
+
+type heldSubscription struct {
+	eventstore.Subscription
+	log       *heldLog
+	ctx       context.Context
+	delivered int
+}
+
+func (s *heldSubscription) Recv() (eventstore.Message, error) {
+	if s.delivered >= s.log.pass {
+		select {
+		case <-s.log.release:
+		case <-s.ctx.Done():
+			return eventstore.Message{}, s.ctx.Err()
+		}
+	}
+	m, err := s.Subscription.Recv()
+	if err == nil && m.Event != nil {
+		s.delivered++
+	}
+	return m, err
+}
+
 // countingLog counts the subscriptions open on the log and the events
 // they delivered.
 type countingLog struct {

@@ -42,6 +42,11 @@ func (Statistics) Schema() []string {
 			decided    BIGINT NOT NULL,
 			PRIMARY KEY (filing_id, stage, round)
 		)`,
+	}
+}
+
+func (Statistics) Indexes() []string {
+	return []string{
 		`CREATE INDEX IF NOT EXISTS {stats_reviews}_time ON {stats_reviews} (stage, decided, seconds)`,
 	}
 }
