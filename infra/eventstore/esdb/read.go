@@ -2,7 +2,6 @@ package esdb
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +30,7 @@ func recorded(ev *client.ResolvedEvent) (eventstore.RecordedEvent, error) {
 		out.Position = position(c)
 	}
 	if len(e.UserMetadata) > 0 {
-		if err := json.Unmarshal(e.UserMetadata, &out.Metadata); err != nil {
+		if err := out.Metadata.UnmarshalJSON(e.UserMetadata); err != nil { // not json.Unmarshal: it would scan the input twice
 			return out, fmt.Errorf("%w: metadata of %s@%d: %w", errCorrupt, e.StreamID, e.EventNumber, err)
 		}
 	}

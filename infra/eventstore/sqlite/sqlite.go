@@ -10,7 +10,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -288,7 +287,7 @@ func scanEvents(rows *sql.Rows) ([]eventstore.RecordedEvent, error) {
 		if err := rows.Scan(&position, &e.Stream, &revision, &e.ID, &e.Type, &e.Data, &metadata, &recordedAt); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(metadata, &e.Metadata); err != nil {
+		if err := e.Metadata.UnmarshalJSON(metadata); err != nil { // not json.Unmarshal: it would scan the input twice
 			return nil, fmt.Errorf("metadata of event %d: %w", position, err)
 		}
 		e.Position, e.Revision = uint64(position), uint64(revision)
