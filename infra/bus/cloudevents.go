@@ -74,11 +74,11 @@ func redact(v any, key string) any {
 	case map[string]any:
 		person := isPersonKey(key)
 		for k, x := range t {
-			if person && k == "name" {
-				t[k] = maskName(x)
+			if name, ok := x.(string); ok && person && k == "name" {
+				t[k] = maskName(name)
 				continue
 			}
-			t[k] = redact(x, k)
+			t[k] = redact(x, k) // a "name" that is not a string may hold personal fields
 		}
 		return t
 	case []any:
@@ -121,7 +121,7 @@ func maskField(key, s string) string {
 		runes := []rune(s)
 		return string(runes[:min(len(runes), 6)]) + "****"
 	case "registrantName", "legalRepresentative":
-		return maskName(s).(string)
+		return maskName(s)
 	case "codeHash":
 		return "" // useless to anyone, and no business of a consumer
 	}
@@ -137,10 +137,9 @@ func keep(s string, first, last int) string {
 }
 
 // maskName keeps a name's first character: 张三 → 张*.
-func maskName(v any) any {
-	s, ok := v.(string)
-	if !ok || s == "" || s == domain.Erased { // an erased name has nothing left to mask
-		return v
+func maskName(s string) string {
+	if s == "" || s == domain.Erased { // an erased name has nothing left to mask
+		return s
 	}
 	r, size := utf8.DecodeRuneInString(s)
 	return string(r) + strings.Repeat("*", max(utf8.RuneCountInString(s[size:]), 1))
