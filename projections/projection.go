@@ -22,11 +22,14 @@ type Projection interface {
 	// Schema returns the statements that create the tables, with table names
 	// written as {logical_name}.
 	Schema() []string
-	// Indexes returns the statements that create the secondary indexes,
-	// which only queries use: Apply must not need them. A generation is
-	// built without them and creates them when it goes live, so that a
-	// rebuild sorts each index once rather than inserting into it at random
-	// (a fifth of a rebuild's time, docs/performance.md).
+	// Indexes returns the statements that create the secondary indexes:
+	// Apply must find its rows without them. A generation is built without
+	// them and creates them when it has caught up, just before it goes live,
+	// so that a rebuild sorts each index once rather than inserting into it
+	// at random (a fifth of a rebuild's time, docs/performance.md). A UNIQUE
+	// index is then checked at that point, not batch by batch. Like a change
+	// of Schema, a change of Indexes needs a new Version: a live generation
+	// never gets an index added later.
 	Indexes() []string
 	// Tables lists the logical table names the schema creates.
 	Tables() []string

@@ -319,16 +319,18 @@ func (r *Runner) consume(ctx context.Context, l *loop, building *bool) error {
 			}
 		}
 		if d.caughtUp {
-			r.mu.Lock()
-			l.caughtUp = true
-			r.notify()
-			r.mu.Unlock()
+			// A build counts as caught up once it serves: Ready must not
+			// report a projection whose queries cannot be answered yet.
 			if *building {
 				if err := r.promote(ctx, l); err != nil {
 					return err
 				}
 				*building = false
 			}
+			r.mu.Lock()
+			l.caughtUp = true
+			r.notify()
+			r.mu.Unlock()
 		}
 	}
 }
@@ -363,18 +365,15 @@ func (r *Runner) apply(ctx context.Context, l *loop, t Tables, batch []Event) er
 	return nil
 }
 
-// promote creates a caught-up building generation's indexes and makes it
-// live in one transaction, then stops the loop of the generation it
-// replaces and drops its tables.
+// promote creates a caught-up building generation's indexes, makes it live
+// in one transaction, then stops the loop of the generation it replaces and
+// drops its tables.
 func (r *Runner) promote(ctx context.Context, l *loop) error {
+	if err := r.createIndexes(ctx, l); err != nil {
+		return err
+	}
 	var old []Generation
-	t := newTables(l.p, l.generation)
 	err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
-		for _, stmt := range l.p.Indexes() {
-			if _, err := tx.Exec(ctx, t.SQL(stmt)); err != nil {
-				return fmt.Errorf("create indexes of %s: %w", l.p.Name(), err)
-			}
-		}
 		gens, err := generations(ctx, tx, l.p.Name())
 		if err != nil {
 			return err
@@ -416,6 +415,29 @@ func (r *Runner) promote(ctx context.Context, l *loop) error {
 	}
 	r.cfg.Logger.Info("projection: live", "projection", l.p.Name(), "generation", l.generation, "position", l.position)
 	return r.dropRetired(ctx, l.p, old)
+}
+
+// createIndexes creates the generation's indexes, each in a transaction of
+// its own: an index over a long log takes a while to sort, and the store's
+// other writers (the other projections, the key store on PostgreSQL) wait
+// for one index at a time, not for all of them and the promotion. A crash
+// between them leaves a building generation with some of its indexes,
+// which only makes the rest of its build slower; IF NOT EXISTS makes the
+// next promote finish the set.
+func (r *Runner) createIndexes(ctx context.Context, l *loop) error {
+	t := newTables(l.p, l.generation)
+	for _, stmt := range l.p.Indexes() {
+		start := time.Now()
+		err := r.cfg.Read.Update(ctx, func(ctx context.Context, tx readstore.Tx) error {
+			_, err := tx.Exec(ctx, t.SQL(stmt))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("create indexes of %s generation %d: %w", l.p.Name(), l.generation, err)
+		}
+		r.cfg.Logger.Debug("projection: index created", "projection", l.p.Name(), "generation", l.generation, "took", time.Since(start))
+	}
+	return nil
 }
 
 // dropRetired drops the tables of generations that no longer serve. Tables

@@ -489,7 +489,11 @@ func testIndexesComeWithTheLiveGeneration(t *testing.T, b backend) {
 		return out
 	}
 	// Every loop has applied part of the log and waits for the rest.
+	deadline := time.Now().Add(20 * time.Second)
 	for applied := false; !applied; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the loops did not apply the first events: %+v", r.Status())
+		}
 		applied = true
 		for _, st := range r.Status() {
 			if st.CaughtUp || st.Err != nil {

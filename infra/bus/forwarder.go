@@ -63,12 +63,9 @@ const checkpointSchema = `CREATE TABLE IF NOT EXISTS forwarder_checkpoints (
 )`
 
 // Run forwards until ctx ends, resubscribing with backoff after failures.
+// The checkpoint table is created by the first pass (Checkpoint), so a
+// read store that is down at start-up is retried like any other failure.
 func (f *Forwarder) Run(ctx context.Context) error {
-	// A read store that refuses the checkpoint table is misconfigured, not
-	// a dropped subscription: fail now rather than retry it forever.
-	if err := f.ensureSchema(ctx); err != nil {
-		return err
-	}
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := f.forward(ctx)
