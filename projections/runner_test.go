@@ -79,6 +79,12 @@ func (s *stores) runner(t *testing.T, ctx context.Context, ps ...projections.Pro
 	return r
 }
 
+// everyProjection is the service's five projections, Deadlines included
+// (s.runner's default leaves it out).
+func (s *stores) everyProjection() []projections.Projection {
+	return []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}, projections.Deadlines{Rules: s.rules}}
+}
+
 // file appends the events of a filing's commands, deciding each on the
 // state so far, as the command side would.
 func (s *stores) file(t *testing.T, id string, cmds ...domain.Command) uint64 {
@@ -349,7 +355,7 @@ func compareBatchSizes(t *testing.T, b backend, life func(i int, cmds []domain.C
 			break
 		}
 	}
-	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}, projections.Deadlines{Rules: s.rules}}
+	all := s.everyProjection()
 	names := []string{"filings", "audit", "review_queue", "stats", "deadlines"}
 
 	s.batch = 1
@@ -467,7 +473,7 @@ func testIndexesComeWithTheLiveGeneration(t *testing.T, b backend) {
 	s.log = held
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	all := []projections.Projection{projections.Filings{}, projections.Audit{}, projections.ReviewQueue{}, projections.Statistics{}, projections.Deadlines{Rules: s.rules}}
+	all := s.everyProjection()
 	r := s.runner(t, ctx, all...)
 	indexes := func() map[string]int64 {
 		out := map[string]int64{}

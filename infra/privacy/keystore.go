@@ -41,8 +41,9 @@ type KeyStore struct {
 	cache map[string]cachedKey // subject → key, bounded
 }
 
-// cachedKey keeps the key with its AEAD: an AES key schedule costs more
-// than the few fields of a payload it opens.
+// cachedKey keeps the key's AEAD (an AES key schedule costs more than the
+// few fields of a payload it opens) and the key itself, which the tests
+// compare across stores.
 type cachedKey struct {
 	key   []byte
 	aead  cipher.AEAD
@@ -126,15 +127,9 @@ func aead(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// Key returns the subject's key, creating it when create is set and the
-// subject has none. An erased subject gets ErrErased, never a new key: its
-// old ciphertexts must stay unreadable.
-func (k *KeyStore) Key(ctx context.Context, subject string, create bool) ([]byte, error) {
-	c, err := k.entry(ctx, subject, create)
-	return c.key, err
-}
-
-// Cipher is the AEAD of the subject's key, as Key finds or makes it.
+// Cipher returns the AEAD of the subject's key, creating the key when
+// create is set and the subject has none. An erased subject gets
+// ErrErased, never a new key: its old ciphertexts must stay unreadable.
 func (k *KeyStore) Cipher(ctx context.Context, subject string, create bool) (cipher.AEAD, error) {
 	c, err := k.entry(ctx, subject, create)
 	return c.aead, err
