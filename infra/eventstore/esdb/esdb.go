@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -198,6 +199,9 @@ var errClientPanicked = errors.New("esdb client panicked")
 //     before sending anything); call replaces it with a new one.
 //   - Unavailable: the client learns that its connection broke only from a
 //     failed call, and reconnects on the next one.
+//   - a send that failed with io.EOF: the stream broke while the request
+//     was being sent (gRPC tells why only to a receive, which the client
+//     skips), and the client reports it as an unknown error.
 //
 // Trying again is safe for an append too: its event ids are the caller's
 // deterministic ones, so if the first attempt was written after all the
@@ -218,7 +222,7 @@ func (s *Store) call(ctx context.Context, fn op) error {
 			if hasCode(err, client.ErrorCodeConnectionClosed) && s.renew(c) {
 				continue
 			}
-			if hasCode(err, client.ErrorUnavailable) || status.Code(err) == codes.Unavailable {
+			if hasCode(err, client.ErrorUnavailable) || status.Code(err) == codes.Unavailable || sendBroke(err) {
 				continue
 			}
 		}
@@ -300,6 +304,12 @@ func (s *Store) note(ctx context.Context, err error) {
 func hasCode(err error, code client.ErrorCode) bool {
 	var e *client.Error
 	return errors.As(err, &e) && e.Code() == code
+}
+
+// sendBroke: the client's gRPC stream ended while it sent the request.
+func sendBroke(err error) bool {
+	var e *client.Error
+	return errors.As(err, &e) && errors.Is(e.Err(), io.EOF)
 }
 
 // unreachable: the server could not be asked, as opposed to a server that
